@@ -1,1 +1,430 @@
+//! Imports System Log exports into the store.
+//!
+//! Accepts NDJSON (one event a line), a JSON array as `/api/v1/logs` returns it, an Event Hook
+//! delivery (`{"data": {"events": [...]}}`), each optionally gzip-compressed (detected from the
+//! content, not the name), from a file or standard input. Reading and parsing run on their own
+//! thread while the store appends, so both cores work.
+//!
+//! A line that is not a storable event never stops an import: it is reported as
+//! `FILE:LINE: reason`, written whole to a rejects file, and the rest goes on.
 
+use flate2::read::MultiGzDecoder;
+use okwatch_store::{EventRow, Store, StoreError};
+use serde_json::Value;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+/// Where events come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file.
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+impl Source {
+    /// `-` means standard input.
+    pub fn from_arg(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages.
+    pub fn name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "<stdin>".into(),
+        }
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// The org the events belong to.
+    pub org: String,
+    /// Events per store transaction.
+    pub batch_size: usize,
+    /// Where rejected lines are written (created only if something is rejected).
+    pub rejects_path: PathBuf,
+}
+
+/// One line that could not be stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// The file.
+    pub source: String,
+    /// 1-based line number where the event starts.
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.source, self.line, self.reason)
+    }
+}
+
+/// Progress, reported after each stored batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Compressed or plain bytes read from the source so far.
+    pub bytes_read: u64,
+    /// Total size of the source, when known.
+    pub bytes_total: Option<u64>,
+    /// Events read so far.
+    pub events_read: u64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Events read.
+    pub read: u64,
+    /// Events newly stored.
+    pub stored: u64,
+    /// Events already in the store.
+    pub duplicates: u64,
+    /// Lines refused.
+    pub rejected: u64,
+    /// The rejects file, if anything was rejected.
+    pub rejects_file: Option<PathBuf>,
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The source could not be read.
+    #[error("reading {source_name}: {error}")]
+    Read {
+        /// Which source.
+        source_name: String,
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+    },
+    /// The rejects file could not be written.
+    #[error("writing rejected lines to {path}: {error}")]
+    Rejects {
+        /// Where.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        error: io::Error,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Counts bytes as they are read, for progress.
+struct Counting<R> {
+    inner: R,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// A parsed line: an event ready to store, or a rejection with the raw text.
+enum Parsed {
+    Row(EventRow),
+    Reject { line: u64, reason: String, text: String },
+}
+
+/// Splits a JSON text into top-level values, tracking the line each starts on. Used for JSON
+/// arrays, which may be pretty-printed over many lines.
+struct ArrayElements<R> {
+    reader: R,
+    line: u64,
+    started: bool,
+    done: bool,
+}
+
+impl<R: BufRead> ArrayElements<R> {
+    fn next_byte(&mut self) -> io::Result<Option<u8>> {
+        let buf = self.reader.fill_buf()?;
+        let Some(&b) = buf.first() else { return Ok(None) };
+        self.reader.consume(1);
+        if b == b'\n' {
+            self.line += 1;
+        }
+        Ok(Some(b))
+    }
+
+    /// The next element's text and starting line, or `None` at the closing bracket.
+    fn next_element(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+        if self.done {
+            return Ok(None);
+        }
+        loop {
+            let Some(b) = self.next_byte()? else {
+                self.done = true;
+                return Ok(None);
+            };
+            match b {
+                b'[' if !self.started => self.started = true,
+                b']' => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                b',' | b' ' | b'\t' | b'\r' | b'\n' => {}
+                first => {
+                    let start_line = self.line;
+                    let mut text = vec![first];
+                    let (mut depth, mut in_string, mut escaped) = (0i64, first == b'"', false);
+                    if first == b'{' || first == b'[' {
+                        depth = 1;
+                    }
+                    while depth > 0 || in_string {
+                        let Some(b) = self.next_byte()? else { break };
+                        text.push(b);
+                        if in_string {
+                            match (escaped, b) {
+                                (true, _) => escaped = false,
+                                (false, b'\\') => escaped = true,
+                                (false, b'"') => in_string = false,
+                                _ => {}
+                            }
+                            continue;
+                        }
+                        match b {
+                            b'"' => in_string = true,
+                            b'{' | b'[' => depth += 1,
+                            b'}' | b']' => depth -= 1,
+                            _ => {}
+                        }
+                    }
+                    if first != b'{' && first != b'[' && first != b'"' {
+                        // A bare scalar: read up to the next separator.
+                        while let Some(&b) = self.reader.fill_buf()?.first() {
+                            if matches!(b, b',' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
+                                break;
+                            }
+                            text.push(b);
+                            self.reader.consume(1);
+                        }
+                    }
+                    return Ok(Some((start_line, text)));
+                }
+            }
+        }
+    }
+}
+
+fn open(source: &Source, count: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
+    let (raw, total): (Box<dyn Read + Send>, Option<u64>) = match source {
+        Source::File(path) => {
+            let file = File::open(path)?;
+            let total = file.metadata().ok().map(|m| m.len());
+            (Box::new(file), total)
+        }
+        Source::Stdin => (Box::new(io::stdin()), None),
+    };
+    let mut buffered = BufReader::with_capacity(1 << 20, Counting { inner: raw, count });
+    let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn BufRead + Send> = if gzip {
+        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(buffered)))
+    } else {
+        Box::new(buffered)
+    };
+    Ok((reader, total))
+}
+
+/// The events inside one parsed JSON value: the value itself, or a hook delivery's events.
+fn events_of(value: Value) -> Vec<Value> {
+    match value {
+        Value::Object(mut map) if map.get("eventType").and_then(Value::as_str) == Some("com.okta.event_hook") => {
+            match map.remove("data").and_then(|mut d| d.get_mut("events").map(Value::take)) {
+                Some(Value::Array(events)) => events,
+                _ => Vec::new(),
+            }
+        }
+        Value::Array(items) => items,
+        other => vec![other],
+    }
+}
+
+fn parse_text(org: &str, line: u64, text: &[u8], out: &mut Vec<Parsed>) {
+    let reject = |reason: String| Parsed::Reject {
+        line,
+        reason,
+        text: String::from_utf8_lossy(text).into_owned(),
+    };
+    match serde_json::from_slice::<Value>(text) {
+        Err(e) => out.push(reject(format!("not valid JSON: {e}"))),
+        Ok(value) => {
+            for event in events_of(value) {
+                match EventRow::decompose(org, event) {
+                    Ok(row) => out.push(Parsed::Row(row)),
+                    Err(e) => out.push(reject(e.to_string())),
+                }
+            }
+        }
+    }
+}
+
+/// Reads `source` and stores its events, calling `on_reject` for each refused line and
+/// `on_progress` after each batch.
+pub fn import(
+    source: &Source,
+    store: &dyn Store,
+    options: &ImportOptions,
+    mut on_reject: impl FnMut(&Rejection),
+    mut on_progress: impl FnMut(Progress),
+) -> Result<ImportSummary, ImportError> {
+    let read_error = |error| ImportError::Read { source_name: source.name(), error };
+    let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (mut reader, bytes_total) = open(source, bytes.clone()).map_err(read_error)?;
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<Parsed>>>(4);
+    let org = options.org.clone();
+    let batch_size = options.batch_size.max(1);
+    let parser = std::thread::spawn(move || {
+        let send = |batch: Vec<Parsed>| tx.send(Ok(batch)).is_ok();
+        let first = match reader.fill_buf() {
+            Ok(buf) => buf.iter().find(|b| !b.is_ascii_whitespace()).copied(),
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        let mut batch = Vec::with_capacity(batch_size);
+        if first == Some(b'[') {
+            let mut elements = ArrayElements { reader, line: 1, started: false, done: false };
+            loop {
+                match elements.next_element() {
+                    Ok(Some((line, text))) => parse_text(&org, line, &text, &mut batch),
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                if batch.len() >= batch_size && !send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))) {
+                    return;
+                }
+            }
+        } else {
+            let mut line_no = 0u64;
+            let mut line = Vec::with_capacity(4096);
+            loop {
+                line.clear();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
+                }
+                line_no += 1;
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                parse_text(&org, line_no, &line, &mut batch);
+                if batch.len() >= batch_size && !send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))) {
+                    return;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            send(batch);
+        }
+    });
+
+    let mut summary = ImportSummary::default();
+    let mut rejects: Option<BufWriter<File>> = None;
+    let rejects_error = |error| ImportError::Rejects { path: options.rejects_path.clone(), error };
+    let source_name = source.name();
+    let mut outcome = Ok(());
+    for message in rx {
+        let batch = match message {
+            Ok(batch) => batch,
+            Err(e) => {
+                outcome = Err(read_error(e));
+                break;
+            }
+        };
+        let mut rows = Vec::with_capacity(batch.len());
+        for parsed in batch {
+            summary.read += 1;
+            match parsed {
+                Parsed::Row(row) => rows.push(row),
+                Parsed::Reject { line, reason, text } => {
+                    summary.rejected += 1;
+                    let rejection = Rejection { source: source_name.clone(), line, reason };
+                    on_reject(&rejection);
+                    if rejects.is_none() {
+                        if let Some(dir) = options.rejects_path.parent() {
+                            std::fs::create_dir_all(dir).map_err(rejects_error)?;
+                        }
+                        let file = File::create(&options.rejects_path).map_err(rejects_error)?;
+                        rejects = Some(BufWriter::new(file));
+                        summary.rejects_file = Some(options.rejects_path.clone());
+                    }
+                    let record = serde_json::json!({
+                        "source": rejection.source, "line": rejection.line,
+                        "reason": rejection.reason, "text": text.trim_end(),
+                    });
+                    let writer = rejects.as_mut().expect("opened above");
+                    writeln!(writer, "{record}").map_err(rejects_error)?;
+                }
+            }
+        }
+        match store.insert(rows) {
+            Ok(done) => {
+                summary.stored += done.stored;
+                summary.duplicates += done.duplicates;
+            }
+            Err(e) => {
+                outcome = Err(e.into());
+                break;
+            }
+        }
+        on_progress(Progress {
+            bytes_read: bytes.load(std::sync::atomic::Ordering::Relaxed),
+            bytes_total,
+            events_read: summary.read,
+        });
+    }
+    if let Some(mut writer) = rejects {
+        writer.flush().map_err(rejects_error)?;
+    }
+    // A store error drops the receiver, which ends the parser at its next send.
+    let _ = parser.join();
+    outcome?;
+    Ok(summary)
+}
+
+/// A rejects file name for an import started now from `source`.
+pub fn rejects_path_for(data_dir: &Path, source: &Source) -> PathBuf {
+    let stem = match source {
+        Source::File(p) => p
+            .file_name()
+            .map(|n| n.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"))
+            .unwrap_or_else(|| "file".into()),
+        Source::Stdin => "stdin".into(),
+    };
+    let stamp = chrono_like_stamp();
+    data_dir.join("rejects").join(format!("{stamp}-{stem}.rejects.ndjson"))
+}
+
+fn chrono_like_stamp() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    format!("{now}")
+}

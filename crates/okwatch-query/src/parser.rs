@@ -299,7 +299,10 @@ fn parse_json_number(text: &str) -> Option<f64> {
             return None;
         }
     }
-    (i == b.len()).then(|| text.parse().ok()).flatten()
+    (i == b.len())
+        .then(|| text.parse::<f64>().ok())
+        .flatten()
+        .filter(|n| n.is_finite())
 }
 
 struct Parser {

@@ -1,1 +1,200 @@
+//! Where events live: the [`Store`] trait, the columnar [`layout`] shared by backends, and the
+//! embedded DuckDB backend ([`DuckDbStore`]).
+//!
+//! Invariants every backend keeps:
+//! - an event is identified by `(org, uuid, published)`; storing it again changes nothing;
+//! - what comes out is the JSON value that went in;
+//! - searches give exactly the answers of [`okwatch_query::matches`] and
+//!   [`okwatch_query::Keywords::matches`], newest first unless asked otherwise;
+//! - `seq` grows with every stored batch, so it orders events by when okwatch stored them.
 
+pub mod duck;
+pub mod layout;
+
+pub use duck::DuckDbStore;
+pub use layout::EventRow;
+
+use okwatch_model::Timestamp;
+use okwatch_query::{AttrPath, Expr, Keywords};
+use serde_json::Value;
+
+/// Newest or oldest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Oldest first.
+    Asc,
+    /// Newest first.
+    #[default]
+    Desc,
+}
+
+/// A position in a time-ordered listing: the last event of the previous page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The last event's `published`, in microseconds since the epoch.
+    pub published_micros: i64,
+    /// The last event's `seq`.
+    pub seq: i64,
+}
+
+impl Cursor {
+    /// The opaque text form handed to clients.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.published_micros, self.seq)
+    }
+
+    /// Reads a cursor given back by a client.
+    pub fn decode(text: &str) -> Result<Cursor, StoreError> {
+        let bad = || StoreError::BadCursor(text.to_string());
+        let (p, s) = text.split_once('_').ok_or_else(bad)?;
+        Ok(Cursor {
+            published_micros: p.parse().map_err(|_| bad())?,
+            seq: s.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+/// What to search for. Build with [`EventQuery::default`] and set what you need.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Only this org's events; all orgs when `None`.
+    pub org: Option<String>,
+    /// A validated filter expression.
+    pub filter: Option<Expr>,
+    /// `q` keywords.
+    pub keywords: Keywords,
+    /// Inclusive lower bound on `published`.
+    pub since: Option<Timestamp>,
+    /// Exclusive upper bound on `published`.
+    pub until: Option<Timestamp>,
+    /// Sort order by `published`.
+    pub order: Order,
+    /// Page size.
+    pub limit: usize,
+    /// Continue after this position.
+    pub after: Option<Cursor>,
+}
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    /// The org it belongs to.
+    pub org: String,
+    /// Storage order.
+    pub seq: i64,
+    /// The event, exactly as received.
+    pub event: Value,
+}
+
+/// A page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPage {
+    /// The events, in the requested order.
+    pub events: Vec<StoredEvent>,
+    /// Where the next page starts, when there may be one.
+    pub next: Option<Cursor>,
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InsertOutcome {
+    /// Events newly stored.
+    pub stored: u64,
+    /// Events that were already stored (or repeated within the batch).
+    pub duplicates: u64,
+}
+
+/// Time bucket for histograms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bucket {
+    /// Hourly.
+    Hour,
+    /// Daily (UTC).
+    Day,
+    /// Weekly, weeks starting Monday.
+    Week,
+    /// Monthly.
+    Month,
+}
+
+impl Bucket {
+    /// The unit name (`hour`, `day`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Bucket::Hour => "hour",
+            Bucket::Day => "day",
+            Bucket::Week => "week",
+            Bucket::Month => "month",
+        }
+    }
+}
+
+/// Size and span of what is stored.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoreStats {
+    /// Number of events.
+    pub events: u64,
+    /// Oldest `published`.
+    pub oldest: Option<Timestamp>,
+    /// Newest `published`.
+    pub newest: Option<Timestamp>,
+    /// Events per org.
+    pub orgs: Vec<(String, u64)>,
+    /// Bytes on disk, where the backend knows.
+    pub bytes_on_disk: Option<u64>,
+}
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("{context}: {source}")]
+    Database {
+        /// What okwatch was doing.
+        context: String,
+        /// The database's error.
+        #[source]
+        source: ::duckdb::Error,
+    },
+    /// A cursor not made by this store.
+    #[error("`{0}` is not a cursor this store handed out")]
+    BadCursor(String),
+    /// A field that cannot be grouped by.
+    #[error("cannot group by `{0}`: choose a single-valued attribute such as client.ipAddress or actor.alternateId")]
+    UnsupportedGroupBy(String),
+    /// The store was written by a newer okwatch.
+    #[error("the store at {path} has schema version {found}; this okwatch understands up to {supported}")]
+    SchemaVersion {
+        /// Where.
+        path: String,
+        /// What the file says.
+        found: i64,
+        /// What this build knows.
+        supported: i64,
+    },
+}
+
+/// The store interface; DuckDB today, PostgreSQL behind the same trait later.
+pub trait Store: Send + Sync {
+    /// Stores decomposed events; duplicates of stored events are skipped.
+    fn insert(&self, rows: Vec<EventRow>) -> Result<InsertOutcome, StoreError>;
+    /// One page of matching events.
+    fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
+    /// How many events match (`limit` and `after` are ignored).
+    fn count(&self, query: &EventQuery) -> Result<u64, StoreError>;
+    /// Matching events counted per value of a field, largest first, at most `top` groups.
+    fn count_by_field(
+        &self,
+        query: &EventQuery,
+        field: &AttrPath,
+        top: usize,
+    ) -> Result<Vec<(Option<String>, u64)>, StoreError>;
+    /// Matching events counted per time bucket, oldest first; empty buckets are omitted.
+    fn count_by_time(&self, query: &EventQuery, bucket: Bucket) -> Result<Vec<(Timestamp, u64)>, StoreError>;
+    /// One event by uuid (the newest, if test data reuses a uuid).
+    fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError>;
+    /// Deletes events published before `cutoff`; returns how many.
+    fn purge_before(&self, cutoff: Timestamp) -> Result<u64, StoreError>;
+    /// Size and span.
+    fn stats(&self) -> Result<StoreStats, StoreError>;
+}

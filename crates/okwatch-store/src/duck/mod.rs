@@ -1,0 +1,598 @@
+//! The embedded store: one DuckDB file, no server.
+//!
+//! DuckDB is columnar and compresses each column on its own, which suits System Log data: a few
+//! hundred distinct event types, user agents and cities repeated millions of times. There are
+//! no secondary indexes; DuckDB's per-block min/max statistics on `published` let time-bounded
+//! queries skip whole blocks, and events arrive roughly in time order, so those blocks are
+//! tight.
+
+pub mod sql;
+
+use crate::layout::{column_for, reconstruct, Cell, EventRow, Kind, COLUMNS};
+use crate::{
+    Bucket, Cursor, EventPage, EventQuery, InsertOutcome, Order, Store, StoreError, StoreStats,
+    StoredEvent,
+};
+use ::duckdb::types::{TimeUnit, Value as DuckValue, ValueRef};
+use ::duckdb::{appender_params_from_iter, Connection};
+use chrono::{Datelike, DurationRound, TimeDelta};
+use okwatch_model::Timestamp;
+use okwatch_query::{matches, resolve, AttrPath};
+use serde_json::Value;
+use sql::{compile_filter, compile_keywords, quote, Pred};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// Bumped when the table layout changes; a store written by a newer okwatch is refused.
+const SCHEMA_VERSION: i64 = 1;
+
+/// How many candidate rows to fetch at a time when some need checking in Rust.
+const VERIFY_CHUNK: usize = 1000;
+
+struct Inner {
+    conn: Connection,
+    next_seq: i64,
+}
+
+/// The DuckDB-backed [`Store`].
+pub struct DuckDbStore {
+    inner: Mutex<Inner>,
+    path: Option<PathBuf>,
+}
+
+fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
+    let context = context.into();
+    move |source| StoreError::Database { context, source }
+}
+
+fn sql_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Str | Kind::Json => "VARCHAR",
+        Kind::Int => "BIGINT",
+        Kind::Float => "DOUBLE",
+        Kind::Bool => "BOOLEAN",
+        Kind::Time => "TIMESTAMP",
+    }
+}
+
+fn timestamp_literal(t: Timestamp) -> String {
+    format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
+}
+
+fn micros_literal(micros: i64) -> String {
+    Timestamp::from_timestamp_micros(micros)
+        .map(timestamp_literal)
+        .unwrap_or_else(|| "NULL".into())
+}
+
+impl DuckDbStore {
+    /// Opens (creating if needed) the store file at `path`.
+    pub fn open(path: &Path) -> Result<DuckDbStore, StoreError> {
+        let conn = Connection::open(path)
+            .map_err(db_err(format!("opening the store at {}", path.display())))?;
+        Self::init(conn, Some(path.to_path_buf()))
+    }
+
+    /// An in-memory store, for tests and one-off runs.
+    pub fn open_in_memory() -> Result<DuckDbStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(db_err("opening an in-memory store"))?;
+        Self::init(conn, None)
+    }
+
+    fn init(conn: Connection, path: Option<PathBuf>) -> Result<DuckDbStore, StoreError> {
+        let columns: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| {
+                let not_null = if matches!(c.name, "uuid" | "published") { " NOT NULL" } else { "" };
+                format!("{} {}{not_null}", c.name, sql_type(c.kind))
+            })
+            .collect();
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS okwatch_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+             CREATE TABLE IF NOT EXISTS events (
+                 org VARCHAR NOT NULL,
+                 seq BIGINT NOT NULL,
+                 ingested_at TIMESTAMP NOT NULL,
+                 irregular BOOLEAN NOT NULL,
+                 {});
+             INSERT INTO okwatch_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
+             CREATE TEMP TABLE staging AS SELECT * FROM events LIMIT 0;",
+            columns.join(",\n                 ")
+        ))
+        .map_err(db_err("creating the store's tables"))?;
+        let found: String = conn
+            .query_row("SELECT value FROM okwatch_meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .map_err(db_err("reading the store's schema version"))?;
+        let found: i64 = found.parse().unwrap_or(i64::MAX);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                path: path.as_ref().map_or("memory".into(), |p| p.display().to_string()),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let next_seq: i64 = conn
+            .query_row("SELECT COALESCE(max(seq), 0) + 1 FROM events", [], |r| r.get(0))
+            .map_err(db_err("reading the last sequence number"))?;
+        Ok(DuckDbStore {
+            inner: Mutex::new(Inner { conn, next_seq }),
+            path,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves DuckDB itself consistent (it has its own
+        // transactions), so carrying on is safe.
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes everything to the database file and truncates the write-ahead log.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.lock()
+            .conn
+            .execute_batch("CHECKPOINT")
+            .map_err(db_err("checkpointing the store"))
+    }
+
+    /// Runs a SQL query and returns its rows as text, for benchmarks and diagnostics.
+    pub fn query_text(&self, sql: &str) -> Result<Vec<Vec<String>>, StoreError> {
+        let inner = self.lock();
+        let mut stmt = inner.conn.prepare(sql).map_err(db_err("preparing a query"))?;
+        let mut rows = stmt.query([]).map_err(db_err("running a query"))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
+            let n = row.as_ref().column_count();
+            let mut cells = Vec::with_capacity(n);
+            for i in 0..n {
+                cells.push(match row.get_ref(i).map_err(db_err("reading a cell"))? {
+                    ValueRef::Null => String::new(),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    other => format!("{:?}", other.to_owned()),
+                });
+            }
+            out.push(cells);
+        }
+        Ok(out)
+    }
+
+    fn base_where(query: &EventQuery) -> Vec<String> {
+        let mut parts = Vec::new();
+        if let Some(org) = &query.org {
+            parts.push(format!("org = {}", quote(org)));
+        }
+        if let Some(since) = query.since {
+            parts.push(format!("published >= {}", timestamp_literal(since)));
+        }
+        if let Some(until) = query.until {
+            parts.push(format!("published < {}", timestamp_literal(until)));
+        }
+        parts
+    }
+
+    fn predicate(query: &EventQuery) -> Pred {
+        let mut preds = Vec::new();
+        if let Some(filter) = &query.filter {
+            preds.push(compile_filter(filter));
+        }
+        if !query.keywords.is_empty() {
+            preds.push(compile_keywords(&query.keywords));
+        }
+        Pred::and(preds)
+    }
+
+    /// The reference check for rows SQL could not decide.
+    fn verify(query: &EventQuery, event: &Value) -> bool {
+        query.filter.as_ref().is_none_or(|f| matches(f, event)) && query.keywords.matches(event)
+    }
+
+    fn select_list() -> String {
+        let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        format!("org, seq, {}", names.join(", "))
+    }
+}
+
+fn cell_of(value: ValueRef<'_>) -> Cell {
+    match value {
+        ValueRef::Null => Cell::Null,
+        ValueRef::Text(t) => Cell::Str(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::BigInt(i) => Cell::Int(i),
+        ValueRef::Int(i) => Cell::Int(i.into()),
+        ValueRef::Double(f) => Cell::Float(f),
+        ValueRef::Boolean(b) => Cell::Bool(b),
+        ValueRef::Timestamp(unit, v) => Cell::Time(match unit {
+            TimeUnit::Second => v.saturating_mul(1_000_000),
+            TimeUnit::Millisecond => v.saturating_mul(1_000),
+            TimeUnit::Microsecond => v,
+            TimeUnit::Nanosecond => v / 1_000,
+        }),
+        _ => Cell::Null,
+    }
+}
+
+fn duck_value(cell: Cell) -> DuckValue {
+    match cell {
+        Cell::Null => DuckValue::Null,
+        Cell::Str(s) => DuckValue::Text(s),
+        Cell::Int(i) => DuckValue::BigInt(i),
+        Cell::Float(f) => DuckValue::Double(f),
+        Cell::Bool(b) => DuckValue::Boolean(b),
+        Cell::Time(t) => DuckValue::Timestamp(TimeUnit::Microsecond, t),
+    }
+}
+
+/// Reads `org, seq, <COLUMNS...>[, sure]` rows.
+fn read_events(
+    conn: &Connection,
+    sql: &str,
+    mut each: impl FnMut(StoredEvent, bool) -> bool,
+) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(db_err("preparing a search"))?;
+    let mut rows = stmt.query([]).map_err(db_err("running a search"))?;
+    let mut seen = 0;
+    while let Some(row) = rows.next().map_err(db_err("reading search results"))? {
+        seen += 1;
+        let org: String = row.get(0).map_err(db_err("reading org"))?;
+        let seq: i64 = row.get(1).map_err(db_err("reading seq"))?;
+        let mut cells = Vec::with_capacity(COLUMNS.len());
+        for i in 0..COLUMNS.len() {
+            cells.push(cell_of(row.get_ref(i + 2).map_err(db_err("reading a column"))?));
+        }
+        let sure = match row.get_ref(COLUMNS.len() + 2) {
+            Ok(ValueRef::Boolean(b)) => b,
+            _ => true,
+        };
+        let event = StoredEvent {
+            org,
+            seq,
+            event: reconstruct(&cells),
+        };
+        if !each(event, sure) {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
+fn truncate(t: Timestamp, bucket: Bucket) -> Timestamp {
+    let day = t.duration_trunc(TimeDelta::days(1)).unwrap_or(t);
+    match bucket {
+        Bucket::Hour => t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t),
+        Bucket::Day => day,
+        Bucket::Week => day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday())),
+        Bucket::Month => day - TimeDelta::days(i64::from(day.day0())),
+    }
+}
+
+/// The group key of one event for `count_by_field`, matching the SQL key expression.
+fn group_key(event: &Value, field: &AttrPath) -> Option<String> {
+    let mut found = Vec::new();
+    resolve(event, &field.segments, &mut found);
+    match found.first()? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Store for DuckDbStore {
+    fn insert(&self, rows: Vec<EventRow>) -> Result<InsertOutcome, StoreError> {
+        if rows.is_empty() {
+            return Ok(InsertOutcome::default());
+        }
+        let total = rows.len() as u64;
+        let (min, max) = rows.iter().fold((i64::MAX, i64::MIN), |(lo, hi), r| {
+            let p = r.published.timestamp_micros();
+            (lo.min(p), hi.max(p))
+        });
+        let now = chrono::Utc::now().timestamp_micros();
+        let mut inner = self.lock();
+        let first_seq = inner.next_seq;
+        let tx = inner.conn.transaction().map_err(db_err("starting an insert"))?;
+        tx.execute_batch("DELETE FROM staging").map_err(db_err("clearing the staging table"))?;
+        {
+            let mut appender = tx.appender("staging").map_err(db_err("opening the appender"))?;
+            for (i, row) in rows.into_iter().enumerate() {
+                let head = [
+                    DuckValue::Text(row.org),
+                    DuckValue::BigInt(first_seq + i as i64),
+                    DuckValue::Timestamp(TimeUnit::Microsecond, now),
+                    DuckValue::Boolean(row.irregular),
+                ];
+                let values = head.into_iter().chain(row.cells.into_iter().map(duck_value));
+                appender
+                    .append_row(appender_params_from_iter(values))
+                    .map_err(db_err("staging events"))?;
+            }
+            appender.flush().map_err(db_err("staging events"))?;
+        }
+        // Identity is (org, uuid, published): real uuids are unique, and a repeated event has
+        // the same `published`, which lets the block statistics skip everything outside the
+        // batch's time span.
+        let stored = tx
+            .execute(
+                &format!(
+                    "INSERT INTO events
+                     SELECT * FROM staging s
+                     WHERE NOT EXISTS (
+                         SELECT 1 FROM events e
+                         WHERE e.published BETWEEN {lo} AND {hi}
+                           AND e.org = s.org AND e.uuid = s.uuid AND e.published = s.published)
+                     QUALIFY row_number() OVER (PARTITION BY org, uuid, published ORDER BY seq) = 1",
+                    lo = micros_literal(min),
+                    hi = micros_literal(max),
+                ),
+                [],
+            )
+            .map_err(db_err("storing events"))? as u64;
+        tx.commit().map_err(db_err("committing events"))?;
+        inner.next_seq = first_seq + total as i64;
+        Ok(InsertOutcome {
+            stored,
+            duplicates: total - stored,
+        })
+    }
+
+    fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
+        if query.limit == 0 {
+            return Ok(EventPage { events: Vec::new(), next: None });
+        }
+        let pred = Self::predicate(query);
+        let exact = pred.is_exact();
+        let (dir, cmp) = match query.order {
+            Order::Asc => ("ASC", ">"),
+            Order::Desc => ("DESC", "<"),
+        };
+        // DuckDB's LIMIT is a signed 64-bit number.
+        let limit = query.limit.min(i64::MAX as usize);
+        let chunk = if exact { limit } else { limit.max(VERIFY_CHUNK) };
+        let mut events = Vec::new();
+        let mut after = query.after;
+        let inner = self.lock();
+        loop {
+            let mut conditions = Self::base_where(query);
+            conditions.push(pred.maybe.clone());
+            if let Some(c) = after {
+                let p = micros_literal(c.published_micros);
+                conditions.push(format!(
+                    "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
+                    c.seq
+                ));
+            }
+            let sql = format!(
+                "SELECT {}, {} AS sure FROM events WHERE {} ORDER BY published {dir}, seq {dir} LIMIT {chunk}",
+                Self::select_list(),
+                pred.sure,
+                conditions.join(" AND "),
+            );
+            let mut last = None;
+            let seen = read_events(&inner.conn, &sql, |event, sure| {
+                last = Some(Cursor {
+                    published_micros: event_published_micros(&event),
+                    seq: event.seq,
+                });
+                if sure || Self::verify(query, &event.event) {
+                    events.push(event);
+                }
+                events.len() < query.limit
+            })?;
+            if events.len() >= query.limit || seen < chunk {
+                break;
+            }
+            after = last;
+        }
+        let next = (events.len() == query.limit)
+            .then(|| events.last().map(|e| Cursor { published_micros: event_published_micros(e), seq: e.seq }))
+            .flatten();
+        Ok(EventPage { events, next })
+    }
+
+    fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
+        let pred = Self::predicate(query);
+        let mut conditions = Self::base_where(query);
+        conditions.push(pred.sure.clone());
+        let inner = self.lock();
+        let sure: i64 = inner
+            .conn
+            .query_row(&format!("SELECT count(*) FROM events WHERE {}", conditions.join(" AND ")), [], |r| r.get(0))
+            .map_err(db_err("counting events"))?;
+        let mut total = sure as u64;
+        if !pred.is_exact() {
+            total += self.count_unsure(&inner, query, &pred, |_| ())?;
+        }
+        Ok(total)
+    }
+
+    fn count_by_field(&self, query: &EventQuery, field: &AttrPath, top: usize) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+        let key = group_key_sql(field)?;
+        let pred = Self::predicate(query);
+        let mut conditions = Self::base_where(query);
+        conditions.push(pred.sure.clone());
+        let limit = if pred.is_exact() { format!("LIMIT {top}") } else { String::new() };
+        let sql = format!(
+            "SELECT {key} AS k, count(*) AS n FROM events WHERE {} GROUP BY k ORDER BY n DESC, k {limit}",
+            conditions.join(" AND ")
+        );
+        let inner = self.lock();
+        let mut groups: Vec<(Option<String>, u64)> = Vec::new();
+        {
+            let mut stmt = inner.conn.prepare(&sql).map_err(db_err("preparing a group count"))?;
+            let mut rows = stmt.query([]).map_err(db_err("grouping events"))?;
+            while let Some(row) = rows.next().map_err(db_err("reading groups"))? {
+                let k: Option<String> = row.get(0).map_err(db_err("reading a group key"))?;
+                let n: i64 = row.get(1).map_err(db_err("reading a group count"))?;
+                groups.push((k, n as u64));
+            }
+        }
+        if !pred.is_exact() {
+            let mut extra: Vec<Option<String>> = Vec::new();
+            self.count_unsure(&inner, query, &pred, |e| extra.push(group_key(e, field)))?;
+            for k in extra {
+                match groups.iter_mut().find(|(g, _)| *g == k) {
+                    Some((_, n)) => *n += 1,
+                    None => groups.push((k, 1)),
+                }
+            }
+            groups.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            groups.truncate(top);
+        }
+        Ok(groups)
+    }
+
+    fn count_by_time(&self, query: &EventQuery, bucket: Bucket) -> Result<Vec<(Timestamp, u64)>, StoreError> {
+        let pred = Self::predicate(query);
+        let mut conditions = Self::base_where(query);
+        conditions.push(pred.sure.clone());
+        let sql = format!(
+            "SELECT epoch_us(date_trunc('{}', published)) AS b, count(*) FROM events WHERE {} GROUP BY b ORDER BY b",
+            bucket.name(),
+            conditions.join(" AND ")
+        );
+        let inner = self.lock();
+        let mut buckets: Vec<(Timestamp, u64)> = Vec::new();
+        {
+            let mut stmt = inner.conn.prepare(&sql).map_err(db_err("preparing a histogram"))?;
+            let mut rows = stmt.query([]).map_err(db_err("counting events over time"))?;
+            while let Some(row) = rows.next().map_err(db_err("reading a histogram"))? {
+                let micros: i64 = row.get(0).map_err(db_err("reading a bucket"))?;
+                let n: i64 = row.get(1).map_err(db_err("reading a bucket count"))?;
+                if let Some(t) = Timestamp::from_timestamp_micros(micros) {
+                    buckets.push((t, n as u64));
+                }
+            }
+        }
+        if !pred.is_exact() {
+            let mut extra = Vec::new();
+            self.count_unsure(&inner, query, &pred, |e| {
+                if let Some(t) = e.get("published").and_then(Value::as_str).and_then(okwatch_model::parse_timestamp) {
+                    extra.push(truncate(t, bucket));
+                }
+            })?;
+            for t in extra {
+                match buckets.iter_mut().find(|(b, _)| *b == t) {
+                    Some((_, n)) => *n += 1,
+                    None => buckets.push((t, 1)),
+                }
+            }
+            buckets.sort();
+        }
+        Ok(buckets)
+    }
+
+    fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let org_clause = org.map(|o| format!(" AND org = {}", quote(o))).unwrap_or_default();
+        let sql = format!(
+            "SELECT {} FROM events WHERE uuid = {}{org_clause} ORDER BY published DESC, seq DESC LIMIT 1",
+            Self::select_list(),
+            quote(uuid)
+        );
+        let inner = self.lock();
+        let mut found = None;
+        read_events(&inner.conn, &sql, |e, _| {
+            found = Some(e);
+            false
+        })?;
+        Ok(found)
+    }
+
+    fn purge_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
+        let inner = self.lock();
+        let n = inner
+            .conn
+            .execute(&format!("DELETE FROM events WHERE published < {}", timestamp_literal(cutoff)), [])
+            .map_err(db_err("purging old events"))?;
+        Ok(n as u64)
+    }
+
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        let inner = self.lock();
+        let (events, oldest, newest): (i64, Option<i64>, Option<i64>) = inner
+            .conn
+            .query_row(
+                "SELECT count(*), epoch_us(min(published)), epoch_us(max(published)) FROM events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(db_err("measuring the store"))?;
+        let mut orgs = Vec::new();
+        {
+            let mut stmt = inner
+                .conn
+                .prepare("SELECT org, count(*) FROM events GROUP BY org ORDER BY org")
+                .map_err(db_err("listing orgs"))?;
+            let mut rows = stmt.query([]).map_err(db_err("listing orgs"))?;
+            while let Some(row) = rows.next().map_err(db_err("listing orgs"))? {
+                let n: i64 = row.get(1).map_err(db_err("listing orgs"))?;
+                orgs.push((row.get(0).map_err(db_err("listing orgs"))?, n as u64));
+            }
+        }
+        let bytes_on_disk = self.path.as_ref().map(|p| {
+            let wal = PathBuf::from(format!("{}.wal", p.display()));
+            [p.as_path(), wal.as_path()]
+                .iter()
+                .filter_map(|f| std::fs::metadata(f).ok())
+                .map(|m| m.len())
+                .sum()
+        });
+        Ok(StoreStats {
+            events: events as u64,
+            oldest: oldest.and_then(Timestamp::from_timestamp_micros),
+            newest: newest.and_then(Timestamp::from_timestamp_micros),
+            orgs,
+            bytes_on_disk,
+        })
+    }
+}
+
+impl DuckDbStore {
+    /// Streams the rows SQL could not decide, verifies each, and hands the matching events to
+    /// `each`; returns how many matched.
+    fn count_unsure(&self, inner: &Inner, query: &EventQuery, pred: &Pred, mut each: impl FnMut(&Value)) -> Result<u64, StoreError> {
+        let mut conditions = Self::base_where(query);
+        conditions.push(pred.maybe.clone());
+        conditions.push(format!("NOT {}", pred.sure));
+        let sql = format!("SELECT {} FROM events WHERE {}", Self::select_list(), conditions.join(" AND "));
+        let mut n = 0;
+        read_events(&inner.conn, &sql, |e, _| {
+            if Self::verify(query, &e.event) {
+                each(&e.event);
+                n += 1;
+            }
+            true
+        })?;
+        Ok(n)
+    }
+}
+
+fn event_published_micros(e: &StoredEvent) -> i64 {
+    e.event
+        .get("published")
+        .and_then(Value::as_str)
+        .and_then(okwatch_model::parse_timestamp)
+        .map_or(0, |t| t.timestamp_micros())
+}
+
+/// SQL for the group key of `field`: the typed column, else the enclosing JSON text.
+fn group_key_sql(field: &AttrPath) -> Result<String, StoreError> {
+    let dotted = field.dotted();
+    let unsupported = || StoreError::UnsupportedGroupBy(dotted.clone());
+    if dotted == "published" {
+        return Err(unsupported());
+    }
+    let mut parts = Vec::new();
+    if let Some((_, column)) = column_for(&dotted).filter(|(_, c)| c.kind != Kind::Json) {
+        parts.push(format!("CAST({} AS VARCHAR)", column.name));
+    }
+    let json = COLUMNS
+        .iter()
+        .filter(|c| c.kind == Kind::Json)
+        .filter(|c| c.path.is_empty() || dotted == c.path || dotted.starts_with(&format!("{}.", c.path)))
+        .max_by_key(|c| c.path.len())
+        .expect("the extra column encloses every path");
+    if ["target", "request.ipChain"].contains(&json.path) {
+        return Err(unsupported());
+    }
+    let skip = if json.path.is_empty() { 0 } else { json.segments().count() };
+    let relative: Vec<String> = field.segments[skip..].iter().map(|s| format!(".\"{s}\"")).collect();
+    parts.push(format!("json_extract_string({}, {})", json.name, quote(&format!("${}", relative.concat()))));
+    Ok(format!("COALESCE({})", parts.join(", ")))
+}

@@ -1,0 +1,382 @@
+//! Compiles filter ASTs and `q` keywords to DuckDB SQL over the columns of [`crate::layout`].
+//!
+//! Each predicate compiles to two SQL booleans: `sure`, true only for rows that certainly
+//! match, and `maybe`, false only for rows that certainly do not. Paths held in typed columns
+//! compile exactly (`sure == maybe`). Paths inside JSON columns compile `sure` for the shape
+//! Okta documents (`target` is an array of objects) and `maybe` as a cheap text pre-filter; the
+//! store re-checks rows where `maybe && !sure` with the reference evaluator. `not` swaps the
+//! two, so the pair stays sound through any nesting. The result is the evaluator's answer,
+//! computed mostly by DuckDB.
+
+use crate::layout::{column_for, Column, Kind, COLUMNS};
+use okwatch_query::{AttrPath, CompareOp, Expr, Keywords, Literal, TOKEN_BOUNDARIES};
+
+/// A compiled predicate (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pred {
+    /// True only for rows that certainly match.
+    pub sure: String,
+    /// False only for rows that certainly do not match.
+    pub maybe: String,
+}
+
+impl Pred {
+    fn exact(sql: String) -> Pred {
+        Pred {
+            sure: sql.clone(),
+            maybe: sql,
+        }
+    }
+
+    /// A predicate that holds for every row.
+    pub fn always() -> Pred {
+        Pred::exact("TRUE".into())
+    }
+
+    /// Whether SQL alone decides every row.
+    pub fn is_exact(&self) -> bool {
+        self.sure == self.maybe
+    }
+
+    /// Conjunction.
+    pub fn and(items: Vec<Pred>) -> Pred {
+        combine(items, "AND", "TRUE")
+    }
+
+    fn or(items: Vec<Pred>) -> Pred {
+        combine(items, "OR", "FALSE")
+    }
+
+    fn not(self) -> Pred {
+        Pred {
+            sure: format!("(NOT {})", self.maybe),
+            maybe: format!("(NOT {})", self.sure),
+        }
+    }
+}
+
+fn combine(items: Vec<Pred>, op: &str, empty: &str) -> Pred {
+    let join = |parts: Vec<String>| -> String {
+        match parts.len() {
+            0 => empty.to_string(),
+            1 => parts.into_iter().next().unwrap(),
+            _ => format!("({})", parts.join(&format!(" {op} "))),
+        }
+    };
+    let exact = items.iter().all(Pred::is_exact);
+    let sure = join(items.iter().map(|p| p.sure.clone()).collect());
+    if exact {
+        return Pred::exact(sure);
+    }
+    Pred {
+        sure,
+        maybe: join(items.into_iter().map(|p| p.maybe).collect()),
+    }
+}
+
+/// Quotes a SQL string literal.
+pub fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Compiles a validated filter.
+pub fn compile_filter(expr: &Expr) -> Pred {
+    match expr {
+        Expr::And(items) => Pred::and(items.iter().map(compile_filter).collect()),
+        Expr::Or(items) => Pred::or(items.iter().map(compile_filter).collect()),
+        Expr::Not(inner) => compile_filter(inner).not(),
+        Expr::Present(path) => leaf(path, Test::Present),
+        Expr::Compare { path, op, value } => leaf(path, Test::Compare(*op, value)),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Test<'a> {
+    Present,
+    Compare(CompareOp, &'a Literal),
+}
+
+fn leaf(path: &AttrPath, test: Test) -> Pred {
+    let dotted = path.dotted();
+    let mut terms: Vec<Pred> = Vec::new();
+    let scalar = column_for(&dotted).map(|(_, c)| c).filter(|c| c.kind != Kind::Json);
+    if let Some(column) = scalar {
+        if let Some(sql) = scalar_test(column, test) {
+            terms.push(Pred::exact(sql));
+        }
+    }
+    // A typed column below the path means the path holds a non-empty object.
+    if matches!(test, Test::Present | Test::Compare(CompareOp::Ne, Literal::Null)) {
+        let prefix = format!("{dotted}.");
+        for column in COLUMNS.iter().filter(|c| c.path.starts_with(&prefix)) {
+            terms.push(Pred::exact(format!("({} IS NOT NULL)", column.name)));
+        }
+    }
+    let (json_column, relative) = enclosing_json(&path.segments);
+    let json = json_test(json_column, &dotted, relative, test);
+    // A typed column's path reaches a non-null value outside the column only in rows marked
+    // irregular; only `eq null` needs to see the nulls left in JSON.
+    let nulls_matter = matches!(test, Test::Compare(CompareOp::Eq, Literal::Null));
+    if scalar.is_some() && !nulls_matter {
+        terms.push(Pred {
+            sure: format!("(irregular AND {})", json.sure),
+            maybe: format!("(irregular AND {})", json.maybe),
+        });
+    } else {
+        terms.push(json);
+    }
+    Pred::or(terms)
+}
+
+fn sql_op(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+        CompareOp::Co | CompareOp::Sw | CompareOp::Ew => unreachable!("string-only operators"),
+    }
+}
+
+fn string_test(expr: &str, op: CompareOp, literal: &str) -> String {
+    let lit = quote(literal);
+    match op {
+        CompareOp::Co => format!("contains({expr}, {lit})"),
+        CompareOp::Sw => format!("starts_with({expr}, {lit})"),
+        CompareOp::Ew => format!("suffix({expr}, {lit})"),
+        other => format!("{expr} {} {lit}", sql_op(other)),
+    }
+}
+
+fn number_literal(n: f64) -> String {
+    format!("CAST('{n:e}' AS DOUBLE)")
+}
+
+fn scalar_test(column: &Column, test: Test) -> Option<String> {
+    let c = column.name;
+    let sql = match (column.kind, test) {
+        (Kind::Time, _) => return None,
+        (Kind::Str, Test::Present) => format!("{c} <> ''"),
+        (_, Test::Present) => format!("{c} IS NOT NULL"),
+        (_, Test::Compare(CompareOp::Ne, Literal::Null)) => format!("{c} IS NOT NULL"),
+        (Kind::Str, Test::Compare(op, Literal::String(s))) => string_test(c, op, s),
+        (Kind::Int | Kind::Float, Test::Compare(op, Literal::Number(n))) => match op {
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew => return None,
+            op => format!("CAST({c} AS DOUBLE) {} {}", sql_op(op), number_literal(*n)),
+        },
+        (Kind::Bool, Test::Compare(op @ (CompareOp::Eq | CompareOp::Ne), Literal::Bool(b))) => {
+            format!("{c} {} {b}", sql_op(op))
+        }
+        _ => return None,
+    };
+    Some(format!("COALESCE({sql}, FALSE)"))
+}
+
+/// Absolute paths that Okta documents as arrays.
+const KNOWN_ARRAYS: &[&str] = &[
+    "target",
+    "request.ipChain",
+    "securityContext.userBehaviors",
+    "securityContext.ipDetails.ipServiceCategories",
+];
+
+/// The JSON column whose subtree holds `segments`, and the path below it.
+fn enclosing_json(segments: &[String]) -> (&'static Column, &[String]) {
+    let dotted = segments.join(".");
+    COLUMNS
+        .iter()
+        .filter(|c| c.kind == Kind::Json && !c.path.is_empty())
+        .filter(|c| dotted == c.path || dotted.starts_with(&format!("{}.", c.path)))
+        .max_by_key(|c| c.path.len())
+        .map(|c| (c, &segments[c.segments().count()..]))
+        .unwrap_or((&COLUMNS[crate::layout::EXTRA], segments))
+}
+
+/// JSON text of a string as serde_json writes it, without the surrounding quotes.
+fn json_inner(text: &str) -> String {
+    let quoted = serde_json::Value::String(text.to_string()).to_string();
+    quoted[1..quoted.len() - 1].to_string()
+}
+
+fn json_test(column: &Column, dotted: &str, relative: &[String], test: Test) -> Pred {
+    let j = column.name;
+    // `sure`: follow the documented shape, unwrapping the arrays Okta documents.
+    let mut json_path = String::from("$");
+    let mut wildcard = false;
+    let base = column.path;
+    let mut absolute = base.to_string();
+    if KNOWN_ARRAYS.contains(&absolute.as_str()) {
+        json_path.push_str("[*]");
+        wildcard = true;
+    }
+    for segment in relative {
+        json_path.push_str(&format!(".\"{segment}\""));
+        absolute = if absolute.is_empty() { segment.clone() } else { format!("{absolute}.{segment}") };
+        if KNOWN_ARRAYS.contains(&absolute.as_str()) {
+            json_path.push_str("[*]");
+            wildcard = true;
+        }
+    }
+    debug_assert_eq!(absolute, dotted);
+    let pred = value_test("x", test);
+    let extract = format!("json_extract({j}, {})", quote(&json_path));
+    // A single value is wrapped in a list so that one lambda serves both shapes and the JSON
+    // is parsed once per row.
+    let values = if wildcard { extract } else { format!("[{extract}]") };
+    let sure = format!("COALESCE(len(list_filter({values}, lambda x: {pred})) > 0, FALSE)");
+    // `maybe`: the text must at least contain the last member name and the literal.
+    let mut needles = Vec::new();
+    if let Some(last) = relative.last() {
+        needles.push(format!("\"{}\":", json_inner(last)));
+    }
+    if let Test::Compare(op, Literal::String(s)) = test {
+        let inner = json_inner(s);
+        match op {
+            CompareOp::Eq => needles.push(format!("\"{inner}\"")),
+            CompareOp::Co => needles.push(inner),
+            CompareOp::Sw => needles.push(format!("\"{inner}")),
+            CompareOp::Ew => needles.push(format!("{inner}\"")),
+            _ => {}
+        }
+    }
+    let mut maybe = vec![format!("{j} IS NOT NULL")];
+    maybe.extend(needles.iter().map(|n| format!("contains({j}, {})", quote(n))));
+    let maybe = format!("COALESCE(({}), FALSE)", maybe.join(" AND "));
+    // Checking the cheap text pre-filter first spares parsing JSON in most rows.
+    Pred {
+        sure: format!("({maybe} AND {sure})"),
+        maybe,
+    }
+}
+
+/// SQL for one JSON value `x` passing `test`; arrays never pass (they are left to `maybe`).
+fn value_test(x: &str, test: Test) -> String {
+    let text = format!("({x}->>'$')");
+    let ty = format!("json_type({x})");
+    match test {
+        Test::Present => format!(
+            "({x} IS NOT NULL AND CASE {ty} WHEN 'NULL' THEN FALSE WHEN 'ARRAY' THEN FALSE \
+             WHEN 'VARCHAR' THEN {text} <> '' WHEN 'OBJECT' THEN len(json_keys({x})) > 0 ELSE TRUE END)"
+        ),
+        Test::Compare(op, Literal::String(s)) => {
+            format!("({ty} = 'VARCHAR' AND {})", string_test(&text, op, s))
+        }
+        Test::Compare(op, Literal::Number(n)) => match op {
+            CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "FALSE".into(),
+            op => format!(
+                "({ty} IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT') AND TRY_CAST({text} AS DOUBLE) {} {})",
+                sql_op(op),
+                number_literal(*n)
+            ),
+        },
+        Test::Compare(op @ (CompareOp::Eq | CompareOp::Ne), Literal::Bool(b)) => {
+            format!("({ty} = 'BOOLEAN' AND {text} {} '{b}')", sql_op(op))
+        }
+        Test::Compare(CompareOp::Eq, Literal::Null) => format!("({ty} = 'NULL')"),
+        Test::Compare(CompareOp::Ne, Literal::Null) => format!("({ty} NOT IN ('NULL', 'ARRAY'))"),
+        Test::Compare(_, _) => "FALSE".into(),
+    }
+}
+
+/// Compiles `q` keywords: exact over text columns, a pre-filter over JSON columns.
+pub fn compile_keywords(keywords: &Keywords) -> Pred {
+    Pred::and(keywords.words().iter().map(|word| keyword(word)).collect())
+}
+
+fn keyword(word: &str) -> Pred {
+    let mut exact: Vec<Pred> = COLUMNS
+        .iter()
+        .filter(|c| c.kind == Kind::Str)
+        .map(|c| Pred::exact(token_test(c.name, word)))
+        .collect();
+    // `published` is a string in the event too; only digits and a few symbols can match it.
+    if word.chars().all(|c| "0123456789tz:.-".contains(c)) {
+        exact.push(Pred::exact(token_test(
+            "strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')",
+            word,
+        )));
+    }
+    let sure = Pred::or(exact);
+    let json_hits: Vec<String> = COLUMNS
+        .iter()
+        .filter(|c| c.kind == Kind::Json)
+        .map(|c| format!("COALESCE(contains(lower({}), {}), FALSE)", c.name, quote(&json_inner(word))))
+        .collect();
+    Pred {
+        maybe: format!("({} OR {})", sure.sure, json_hits.join(" OR ")),
+        sure: sure.sure,
+    }
+}
+
+/// Escapes a keyword for RE2: ASCII punctuation except `_` (RE2 refuses `\_`).
+fn regex_escape(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() * 2);
+    for c in word.chars() {
+        if c.is_ascii_punctuation() && c != '_' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn token_test(expr: &str, word: &str) -> String {
+    // Lower-casing cannot create or remove a match for a word without letters (an IP address),
+    // and skipping it keeps the common search for an IP cheap.
+    let haystack = if word.chars().any(char::is_alphabetic) {
+        format!("lower({expr})")
+    } else {
+        expr.to_string()
+    };
+    let class: String = TOKEN_BOUNDARIES
+        .iter()
+        .map(|c| match c {
+            '\t' => "\\t".to_string(),
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '-' => "\\-".to_string(),
+            other => other.to_string(),
+        })
+        .collect();
+    let pattern = format!("(^|[{class}]){}($|[{class}])", regex_escape(word));
+    format!(
+        "COALESCE(contains({haystack}, {}) AND regexp_matches({haystack}, {}), FALSE)",
+        quote(word),
+        quote(&pattern)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use okwatch_query::{parse_and_validate, Dialect};
+
+    fn compile(text: &str) -> Pred {
+        compile_filter(&parse_and_validate(text, Dialect::Okwatch).unwrap())
+    }
+
+    #[test]
+    fn typed_columns_are_compared_directly_and_json_only_in_irregular_rows() {
+        let p = compile(r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#);
+        assert!(p.sure.contains("COALESCE(event_type = 'user.session.start', FALSE) OR (irregular AND"), "{}", p.sure);
+        let json_only = compile(r#"debugContext.debugData.factor eq "x""#);
+        assert!(!json_only.sure.contains("irregular"), "{}", json_only.sure);
+    }
+
+    #[test]
+    fn quotes_in_literals_cannot_escape_the_string() {
+        let p = compile(r#"actor.displayName eq "O'Brien') OR TRUE --""#);
+        assert!(p.sure.contains("'O''Brien'') OR TRUE --'"), "{}", p.sure);
+    }
+
+    #[test]
+    fn json_paths_get_a_prefilter_and_not_swaps_it() {
+        let p = compile(r#"target.id eq "00u1""#);
+        assert!(!p.is_exact());
+        assert!(p.maybe.contains("contains(target, '\"00u1\"')"), "{}", p.maybe);
+        let n = compile(r#"not (target.id eq "00u1")"#);
+        assert_eq!(n.sure, format!("(NOT {})", p.maybe));
+    }
+}
