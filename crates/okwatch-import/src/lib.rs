@@ -9,7 +9,7 @@
 //! `FILE:LINE: reason`, written whole to a rejects file, and the rest goes on.
 
 use flate2::read::MultiGzDecoder;
-use okwatch_store::{EventRow, Store, StoreError};
+use okwatch_store::{EventBatch, EventRow, Store, StoreError};
 use serde_json::Value;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -133,15 +133,44 @@ struct Counting<R> {
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        self.count
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(n)
+    }
+}
+
+/// A parser thread's batch: events encoded for the store, and the lines it refused.
+struct Encoded {
+    events: u64,
+    batch: Result<EventBatch, StoreError>,
+    rejects: Vec<(u64, String, String)>,
+}
+
+fn encode(parsed: Vec<Parsed>) -> Encoded {
+    let events = parsed.len() as u64;
+    let mut rows = Vec::with_capacity(parsed.len());
+    let mut rejects = Vec::new();
+    for p in parsed {
+        match p {
+            Parsed::Row(row) => rows.push(row),
+            Parsed::Reject { line, reason, text } => rejects.push((line, reason, text)),
+        }
+    }
+    Encoded {
+        events,
+        batch: EventBatch::encode(rows),
+        rejects,
     }
 }
 
 /// A parsed line: an event ready to store, or a rejection with the raw text.
 enum Parsed {
     Row(EventRow),
-    Reject { line: u64, reason: String, text: String },
+    Reject {
+        line: u64,
+        reason: String,
+        text: String,
+    },
 }
 
 /// Splits a JSON text into top-level values, tracking the line each starts on. Used for JSON
@@ -156,7 +185,9 @@ struct ArrayElements<R> {
 impl<R: BufRead> ArrayElements<R> {
     fn next_byte(&mut self) -> io::Result<Option<u8>> {
         let buf = self.reader.fill_buf()?;
-        let Some(&b) = buf.first() else { return Ok(None) };
+        let Some(&b) = buf.first() else {
+            return Ok(None);
+        };
         self.reader.consume(1);
         if b == b'\n' {
             self.line += 1;
@@ -224,7 +255,10 @@ impl<R: BufRead> ArrayElements<R> {
     }
 }
 
-fn open(source: &Source, count: std::sync::Arc<std::sync::atomic::AtomicU64>) -> io::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
+fn open(
+    source: &Source,
+    count: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> io::Result<(Box<dyn BufRead + Send>, Option<u64>)> {
     let (raw, total): (Box<dyn Read + Send>, Option<u64>) = match source {
         Source::File(path) => {
             let file = File::open(path)?;
@@ -236,7 +270,10 @@ fn open(source: &Source, count: std::sync::Arc<std::sync::atomic::AtomicU64>) ->
     let mut buffered = BufReader::with_capacity(1 << 20, Counting { inner: raw, count });
     let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn BufRead + Send> = if gzip {
-        Box::new(BufReader::with_capacity(1 << 20, MultiGzDecoder::new(buffered)))
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            MultiGzDecoder::new(buffered),
+        ))
     } else {
         Box::new(buffered)
     };
@@ -246,8 +283,13 @@ fn open(source: &Source, count: std::sync::Arc<std::sync::atomic::AtomicU64>) ->
 /// The events inside one parsed JSON value: the value itself, or a hook delivery's events.
 fn events_of(value: Value) -> Vec<Value> {
     match value {
-        Value::Object(mut map) if map.get("eventType").and_then(Value::as_str) == Some("com.okta.event_hook") => {
-            match map.remove("data").and_then(|mut d| d.get_mut("events").map(Value::take)) {
+        Value::Object(mut map)
+            if map.get("eventType").and_then(Value::as_str) == Some("com.okta.event_hook") =>
+        {
+            match map
+                .remove("data")
+                .and_then(|mut d| d.get_mut("events").map(Value::take))
+            {
                 Some(Value::Array(events)) => events,
                 _ => Vec::new(),
             }
@@ -285,14 +327,17 @@ pub fn import(
     mut on_reject: impl FnMut(&Rejection),
     mut on_progress: impl FnMut(Progress),
 ) -> Result<ImportSummary, ImportError> {
-    let read_error = |error| ImportError::Read { source_name: source.name(), error };
+    let read_error = |error| ImportError::Read {
+        source_name: source.name(),
+        error,
+    };
     let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let (mut reader, bytes_total) = open(source, bytes.clone()).map_err(read_error)?;
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Vec<Parsed>>>(4);
+    let (tx, rx) = mpsc::sync_channel::<io::Result<Encoded>>(4);
     let org = options.org.clone();
     let batch_size = options.batch_size.max(1);
     let parser = std::thread::spawn(move || {
-        let send = |batch: Vec<Parsed>| tx.send(Ok(batch)).is_ok();
+        let send = |batch: Vec<Parsed>| tx.send(Ok(encode(batch))).is_ok();
         let first = match reader.fill_buf() {
             Ok(buf) => buf.iter().find(|b| !b.is_ascii_whitespace()).copied(),
             Err(e) => {
@@ -302,7 +347,12 @@ pub fn import(
         };
         let mut batch = Vec::with_capacity(batch_size);
         if first == Some(b'[') {
-            let mut elements = ArrayElements { reader, line: 1, started: false, done: false };
+            let mut elements = ArrayElements {
+                reader,
+                line: 1,
+                started: false,
+                done: false,
+            };
             loop {
                 match elements.next_element() {
                     Ok(Some((line, text))) => parse_text(&org, line, &text, &mut batch),
@@ -312,7 +362,12 @@ pub fn import(
                         return;
                     }
                 }
-                if batch.len() >= batch_size && !send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))) {
+                if batch.len() >= batch_size
+                    && !send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(batch_size),
+                    ))
+                {
                     return;
                 }
             }
@@ -334,7 +389,12 @@ pub fn import(
                     continue;
                 }
                 parse_text(&org, line_no, &line, &mut batch);
-                if batch.len() >= batch_size && !send(std::mem::replace(&mut batch, Vec::with_capacity(batch_size))) {
+                if batch.len() >= batch_size
+                    && !send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(batch_size),
+                    ))
+                {
                     return;
                 }
             }
@@ -346,44 +406,52 @@ pub fn import(
 
     let mut summary = ImportSummary::default();
     let mut rejects: Option<BufWriter<File>> = None;
-    let rejects_error = |error| ImportError::Rejects { path: options.rejects_path.clone(), error };
+    let rejects_error = |error| ImportError::Rejects {
+        path: options.rejects_path.clone(),
+        error,
+    };
     let source_name = source.name();
     let mut outcome = Ok(());
     for message in rx {
-        let batch = match message {
-            Ok(batch) => batch,
+        let encoded = match message {
+            Ok(encoded) => encoded,
             Err(e) => {
                 outcome = Err(read_error(e));
                 break;
             }
         };
-        let mut rows = Vec::with_capacity(batch.len());
-        for parsed in batch {
-            summary.read += 1;
-            match parsed {
-                Parsed::Row(row) => rows.push(row),
-                Parsed::Reject { line, reason, text } => {
-                    summary.rejected += 1;
-                    let rejection = Rejection { source: source_name.clone(), line, reason };
-                    on_reject(&rejection);
-                    if rejects.is_none() {
-                        if let Some(dir) = options.rejects_path.parent() {
-                            std::fs::create_dir_all(dir).map_err(rejects_error)?;
-                        }
-                        let file = File::create(&options.rejects_path).map_err(rejects_error)?;
-                        rejects = Some(BufWriter::new(file));
-                        summary.rejects_file = Some(options.rejects_path.clone());
-                    }
-                    let record = serde_json::json!({
-                        "source": rejection.source, "line": rejection.line,
-                        "reason": rejection.reason, "text": text.trim_end(),
-                    });
-                    let writer = rejects.as_mut().expect("opened above");
-                    writeln!(writer, "{record}").map_err(rejects_error)?;
+        summary.read += encoded.events;
+        for (line, reason, text) in encoded.rejects {
+            summary.rejected += 1;
+            let rejection = Rejection {
+                source: source_name.clone(),
+                line,
+                reason,
+            };
+            on_reject(&rejection);
+            if rejects.is_none() {
+                if let Some(dir) = options.rejects_path.parent() {
+                    std::fs::create_dir_all(dir).map_err(rejects_error)?;
                 }
+                let file = File::create(&options.rejects_path).map_err(rejects_error)?;
+                rejects = Some(BufWriter::new(file));
+                summary.rejects_file = Some(options.rejects_path.clone());
             }
+            let record = serde_json::json!({
+                "source": rejection.source, "line": rejection.line,
+                "reason": rejection.reason, "text": text.trim_end(),
+            });
+            let writer = rejects.as_mut().expect("opened above");
+            writeln!(writer, "{record}").map_err(rejects_error)?;
         }
-        match store.insert(rows) {
+        let batch = match encoded.batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                outcome = Err(e.into());
+                break;
+            }
+        };
+        match store.insert(batch) {
             Ok(done) => {
                 summary.stored += done.stored;
                 summary.duplicates += done.duplicates;
@@ -413,12 +481,19 @@ pub fn rejects_path_for(data_dir: &Path, source: &Source) -> PathBuf {
     let stem = match source {
         Source::File(p) => p
             .file_name()
-            .map(|n| n.to_string_lossy().replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"))
+            .map(|n| {
+                n.to_string_lossy().replace(
+                    |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+                    "_",
+                )
+            })
             .unwrap_or_else(|| "file".into()),
         Source::Stdin => "stdin".into(),
     };
     let stamp = chrono_like_stamp();
-    data_dir.join("rejects").join(format!("{stamp}-{stem}.rejects.ndjson"))
+    data_dir
+        .join("rejects")
+        .join(format!("{stamp}-{stem}.rejects.ndjson"))
 }
 
 fn chrono_like_stamp() -> String {

@@ -91,7 +91,10 @@ impl Category {
             ("iam.", Category::Privilege),
             ("user.account.update_profile", Category::UserLifecycle),
             ("user.account.update_primary_email", Category::UserLifecycle),
-            ("user.account.update_secondary_email", Category::UserLifecycle),
+            (
+                "user.account.update_secondary_email",
+                Category::UserLifecycle,
+            ),
             ("user.account.", Category::Password),
             ("system.email.password_reset", Category::Password),
             ("user.lifecycle.", Category::UserLifecycle),
@@ -103,7 +106,10 @@ impl Category {
             ("group.", Category::Membership),
             ("app.oauth2.", Category::AppAccess),
             ("app.generic.unauth_app_access_attempt", Category::AppAccess),
-            ("application.policy.sign_on.deny_access", Category::AppAccess),
+            (
+                "application.policy.sign_on.deny_access",
+                Category::AppAccess,
+            ),
             ("policy.", Category::Policy),
             ("zone.", Category::Policy),
             ("network_zone.", Category::Policy),
@@ -144,9 +150,15 @@ mod tests {
         assert_eq!(Category::of("user.session.start"), Category::SignIn);
         assert_eq!(Category::of("policy.evaluate_sign_on"), Category::SignIn);
         assert_eq!(Category::of("user.authentication.sso"), Category::AppAccess);
-        assert_eq!(Category::of("user.authentication.auth_via_mfa"), Category::Mfa);
+        assert_eq!(
+            Category::of("user.authentication.auth_via_mfa"),
+            Category::Mfa
+        );
         assert_eq!(Category::of("user.account.lock"), Category::Password);
-        assert_eq!(Category::of("user.account.privilege.grant"), Category::Privilege);
+        assert_eq!(
+            Category::of("user.account.privilege.grant"),
+            Category::Privilege
+        );
         assert_eq!(Category::of("policy.rule.update"), Category::Policy);
         assert_eq!(Category::of("system.api_token.create"), Category::ApiAccess);
         assert_eq!(Category::of("security.threat.detected"), Category::Security);

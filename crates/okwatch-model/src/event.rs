@@ -388,7 +388,8 @@ pub fn check_required(value: &Value) -> Result<(&str, Timestamp), EventError> {
     let uuid = string("uuid")?;
     let published = string("published")?;
     string("eventType")?;
-    let at = parse_timestamp(published).ok_or_else(|| EventError::BadPublished(published.into()))?;
+    let at =
+        parse_timestamp(published).ok_or_else(|| EventError::BadPublished(published.into()))?;
     Ok((uuid, at))
 }
 

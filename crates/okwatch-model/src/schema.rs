@@ -157,7 +157,12 @@ pub fn suggest_path(path: &str) -> Option<&'static str> {
     }
     KNOWN_PATHS
         .iter()
-        .map(|p| (edit_distance(&p.to_ascii_lowercase(), &path.to_ascii_lowercase()), *p))
+        .map(|p| {
+            (
+                edit_distance(&p.to_ascii_lowercase(), &path.to_ascii_lowercase()),
+                *p,
+            )
+        })
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, p)| p)

@@ -61,7 +61,11 @@ pub fn parse_time_bound(input: &str, now: Timestamp) -> Result<Timestamp, TimePa
     if let Some(t) = parse_timestamp(text) {
         return Ok(t);
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(naive) = chrono::NaiveDateTime::parse_from_str(text, format) {
             return Ok(naive.and_utc());
         }
@@ -99,8 +103,14 @@ mod tests {
         let n = now();
         assert_eq!(parse_time_bound("now", n).unwrap(), n);
         assert_eq!(parse_time_bound("-7d", n).unwrap(), n - Duration::days(7));
-        assert_eq!(parse_time_bound("now-24h", n).unwrap(), n - Duration::hours(24));
-        assert_eq!(parse_time_bound("-30m", n).unwrap(), n - Duration::minutes(30));
+        assert_eq!(
+            parse_time_bound("now-24h", n).unwrap(),
+            n - Duration::hours(24)
+        );
+        assert_eq!(
+            parse_time_bound("-30m", n).unwrap(),
+            n - Duration::minutes(30)
+        );
         assert_eq!(parse_time_bound("-2w", n).unwrap(), n - Duration::weeks(2));
     }
 

@@ -5,7 +5,9 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn samples_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/samples")
+        .join(name)
 }
 
 fn ndjson_values(dir: &str) -> Vec<(String, usize, Value)> {
@@ -18,7 +20,11 @@ fn ndjson_values(dir: &str) -> Vec<(String, usize, Value)> {
     files.sort();
     for path in files {
         let text = std::fs::read_to_string(&path).unwrap();
-        for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        for (i, line) in text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+        {
             let value: Value = serde_json::from_str(line).unwrap();
             out.push((path.display().to_string(), i + 1, value));
         }
@@ -29,11 +35,19 @@ fn ndjson_values(dir: &str) -> Vec<(String, usize, Value)> {
 #[test]
 fn every_real_sample_event_round_trips_through_the_typed_model() {
     let samples = ndjson_values("okta-real");
-    assert!(samples.len() >= 80, "expected the shared samples, found {}", samples.len());
+    assert!(
+        samples.len() >= 80,
+        "expected the shared samples, found {}",
+        samples.len()
+    );
     for (file, line, value) in samples {
-        let event = LogEvent::from_value(value.clone())
-            .unwrap_or_else(|e| panic!("{file}:{line}: {e}"));
-        assert_eq!(event.to_value(), value, "{file}:{line} changed on the way through");
+        let event =
+            LogEvent::from_value(value.clone()).unwrap_or_else(|e| panic!("{file}:{line}: {e}"));
+        assert_eq!(
+            event.to_value(),
+            value,
+            "{file}:{line} changed on the way through"
+        );
     }
 }
 
@@ -48,7 +62,9 @@ fn typed_accessors_read_real_events() {
     assert!(!logins.is_empty());
     assert!(logins.iter().any(|e| e.outcome_result() == Some("FAILURE")));
     assert!(logins.iter().all(|e| e.published_at().is_some()));
-    assert!(logins.iter().any(|e| e.actor_login().is_some_and(|l| l.contains('@'))));
+    assert!(logins
+        .iter()
+        .any(|e| e.actor_login().is_some_and(|l| l.contains('@'))));
 }
 
 #[test]
@@ -62,11 +78,16 @@ fn malformed_samples_are_refused_with_the_reason() {
                 refused += 1;
                 let text = e.to_string();
                 assert!(
-                    text.contains("uuid") || text.contains("published") || text.contains("eventType"),
+                    text.contains("uuid")
+                        || text.contains("published")
+                        || text.contains("eventType"),
                     "{file}:{line}: unhelpful error {text}"
                 );
             }
         }
     }
-    assert!(refused >= 5, "the malformed samples have null uuids and bad dates; refused {refused}");
+    assert!(
+        refused >= 5,
+        "the malformed samples have null uuids and bad dates; refused {refused}"
+    );
 }

@@ -191,9 +191,7 @@ impl Expr {
 
     fn collect_paths<'a>(&'a self, out: &mut Vec<&'a AttrPath>) {
         match self {
-            Expr::And(items) | Expr::Or(items) => {
-                items.iter().for_each(|i| i.collect_paths(out))
-            }
+            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|i| i.collect_paths(out)),
             Expr::Not(inner) => inner.collect_paths(out),
             Expr::Compare { path, .. } | Expr::Present(path) => out.push(path),
         }

@@ -95,7 +95,9 @@ pub fn compare(value: &Value, op: CompareOp, literal: &Literal) -> bool {
             CompareOp::Ew => s.ends_with(l.as_str()),
             _ => ordered(Some(s.as_str().cmp(l.as_str()))),
         },
-        (Value::Number(n), Literal::Number(l)) => ordered(n.as_f64().and_then(|n| n.partial_cmp(l))),
+        (Value::Number(n), Literal::Number(l)) => {
+            ordered(n.as_f64().and_then(|n| n.partial_cmp(l)))
+        }
         (Value::Bool(b), Literal::Bool(l)) => match op {
             CompareOp::Eq => b == l,
             CompareOp::Ne => b != l,
@@ -140,20 +142,32 @@ mod tests {
     #[test]
     fn string_operators_follow_their_names() {
         assert!(m(r#"eventType eq "user.session.start""#));
-        assert!(!m(r#"eventType eq "USER.SESSION.START""#), "values are case-sensitive");
+        assert!(
+            !m(r#"eventType eq "USER.SESSION.START""#),
+            "values are case-sensitive"
+        );
         assert!(m(r#"eventType sw "user.session""#));
-        assert!(m(r#"eventType sw "user.session.start""#), "identical strings start with each other");
+        assert!(
+            m(r#"eventType sw "user.session.start""#),
+            "identical strings start with each other"
+        );
         assert!(m(r#"eventType ew "start""#));
         assert!(m(r#"eventType co "session""#));
         assert!(m(r#"eventType ne "user.session.end""#));
-        assert!(m(r#"outcome.result gt "ALLOW" and outcome.result lt "SUCCESS""#));
-        assert!(m(r#"outcome.result ge "FAILURE" and outcome.result le "FAILURE""#));
+        assert!(m(
+            r#"outcome.result gt "ALLOW" and outcome.result lt "SUCCESS""#
+        ));
+        assert!(m(
+            r#"outcome.result ge "FAILURE" and outcome.result le "FAILURE""#
+        ));
     }
 
     #[test]
     fn arrays_match_when_any_element_matches_and_terms_may_use_different_elements() {
         assert!(m(r#"target.id eq "0oabe82gnXOFVCDUMVAK""#));
-        assert!(m(r#"target.id eq "00uxc78lMKUMVIHLTAXY" and target.id eq "0oabe82gnXOFVCDUMVAK""#));
+        assert!(m(
+            r#"target.id eq "00uxc78lMKUMVIHLTAXY" and target.id eq "0oabe82gnXOFVCDUMVAK""#
+        ));
         assert!(m(r#"request.ipChain.ip eq "10.0.0.1""#));
         assert!(m(r#"debugContext.debugData.grantedScopes eq "b""#));
         assert!(!m(r#"target.id eq "nobody""#));
@@ -183,7 +197,10 @@ mod tests {
         assert!(m("client.geographicalContext pr"));
         assert!(!m("device pr"), "null is not present");
         assert!(!m("nothing.here pr"));
-        assert!(m("target.alternateId pr") == false, "an empty string is not present");
+        assert!(
+            !m("target.alternateId pr"),
+            "an empty string is not present"
+        );
         assert!(m("securityContext.isProxy pr"), "false is a value");
         assert!(m("client.zone pr"), "Okta's \"null\" string is a value");
     }

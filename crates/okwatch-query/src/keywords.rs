@@ -55,7 +55,9 @@ impl Keywords {
 
     /// Whether every keyword matches some string value of `event`.
     pub fn matches(&self, event: &Value) -> bool {
-        self.0.iter().all(|word| any_string(event, &mut |s| token_match(&s.to_lowercase(), word)))
+        self.0
+            .iter()
+            .all(|word| any_string(event, &mut |s| token_match(&s.to_lowercase(), word)))
     }
 }
 
@@ -106,7 +108,8 @@ mod tests {
 
     #[test]
     fn hyphenated_values_match_whole_and_by_part() {
-        let e = json!({"authenticationContext": {"externalSessionId": "XOxBw-2JIRnCFd0gG0GjHAAABjY"}});
+        let e =
+            json!({"authenticationContext": {"externalSessionId": "XOxBw-2JIRnCFd0gG0GjHAAABjY"}});
         assert!(q("XOxBw", &e));
         assert!(q("2JIRnCFd0gG0GjHAAABjY", &e));
         assert!(q("XOxBw-2JIRnCFd0gG0GjHAAABjY", &e));

@@ -50,9 +50,10 @@ impl FilterError {
         }
     }
 
-    /// The error drawn under the filter text with a caret, for terminals:
+    /// The error drawn under the filter text with a caret, for terminals (a caller prints
+    /// `error: ` before it):
     /// ```text
-    /// error: expected a value after `eq`
+    /// expected a value after `eq`
     ///   eventType eq
     ///                ^ position 13
     /// ```
@@ -63,7 +64,7 @@ impl FilterError {
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         format!(
-            "error: {}\n  {}\n  {}^ position {}",
+            "{}\n  {}\n  {}^ position {}",
             self.message, filter, pad, self.position
         )
     }
@@ -135,7 +136,9 @@ fn lex(input: &str) -> Result<Lexed, FilterError> {
             }
             '-' | '0'..='9' => {
                 let mut j = i + 1;
-                while j < chars.len() && (chars[j].is_ascii_alphanumeric() || matches!(chars[j], '.' | '+' | '-')) {
+                while j < chars.len()
+                    && (chars[j].is_ascii_alphanumeric() || matches!(chars[j], '.' | '+' | '-'))
+                {
                     j += 1;
                 }
                 let text: String = chars[i..j].iter().collect();
@@ -193,7 +196,10 @@ fn lex_string(chars: &[char], open: usize) -> Result<(String, usize), FilterErro
             '"' => return Ok((out, i + 1)),
             '\\' => {
                 let Some(&esc) = chars.get(i + 1) else {
-                    return Err(FilterError::syntax(i, "a `\\` must be followed by an escape"));
+                    return Err(FilterError::syntax(
+                        i,
+                        "a `\\` must be followed by an escape",
+                    ));
                 };
                 let simple = match esc {
                     '"' => Some('"'),
@@ -247,11 +253,14 @@ fn lex_unicode_escape(chars: &[char], backslash: usize) -> Result<(char, usize),
     let bad = || FilterError::syntax(backslash, "`\\u` must be followed by four hex digits");
     let hi = read_hex4(chars, backslash + 2).ok_or_else(bad)?;
     if (0xD800..0xDC00).contains(&hi) {
-        let lo = (chars.get(backslash + 6) == Some(&'\\') && chars.get(backslash + 7) == Some(&'u'))
-            .then(|| read_hex4(chars, backslash + 8))
-            .flatten()
-            .filter(|lo| (0xDC00..0xE000).contains(lo))
-            .ok_or_else(|| FilterError::syntax(backslash, "a high surrogate must be followed by a low one"))?;
+        let lo = (chars.get(backslash + 6) == Some(&'\\')
+            && chars.get(backslash + 7) == Some(&'u'))
+        .then(|| read_hex4(chars, backslash + 8))
+        .flatten()
+        .filter(|lo| (0xDC00..0xE000).contains(lo))
+        .ok_or_else(|| {
+            FilterError::syntax(backslash, "a high surrogate must be followed by a low one")
+        })?;
         let code = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
         return Ok((char::from_u32(code).ok_or_else(bad)?, backslash + 12));
     }
@@ -339,7 +348,11 @@ impl Parser {
             self.bump();
             items.push(self.parse_and()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::Or(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::Or(items)
+        })
     }
 
     fn parse_and(&mut self) -> Result<Expr, FilterError> {
@@ -348,7 +361,11 @@ impl Parser {
             self.bump();
             items.push(self.parse_unary()?);
         }
-        Ok(if items.len() == 1 { items.pop().unwrap() } else { Expr::And(items) })
+        Ok(if items.len() == 1 {
+            items.pop().unwrap()
+        } else {
+            Expr::And(items)
+        })
     }
 
     fn parse_unary(&mut self) -> Result<Expr, FilterError> {
@@ -400,7 +417,9 @@ impl Parser {
 
     fn parse_attr(&mut self) -> Result<Expr, FilterError> {
         let (token, position) = self.bump();
-        let Token::Word(text) = token else { unreachable!("checked by the caller") };
+        let Token::Word(text) = token else {
+            unreachable!("checked by the caller")
+        };
         let path = parse_path(&text, position)?;
         let op_position = self.position();
         let op = match self.bump().0 {
@@ -410,7 +429,9 @@ impl Parser {
                 None => {
                     return Err(FilterError {
                         position: op_position,
-                        message: format!("unrecognized attribute operator `{w}`; expected {OPERATORS_EXPECTED}"),
+                        message: format!(
+                            "unrecognized attribute operator `{w}`; expected {OPERATORS_EXPECTED}"
+                        ),
                         kind: FilterErrorKind::UnknownOperator,
                     })
                 }
@@ -418,7 +439,10 @@ impl Parser {
             other => {
                 return Err(FilterError::syntax(
                     op_position,
-                    format!("expected {OPERATORS_EXPECTED} after `{text}`, found {}", other.describe()),
+                    format!(
+                        "expected {OPERATORS_EXPECTED} after `{text}`, found {}",
+                        other.describe()
+                    ),
                 ))
             }
         };
@@ -432,7 +456,10 @@ impl Parser {
             Token::Word(w) => {
                 return Err(FilterError::syntax(
                     value_position,
-                    format!("expected a value after `{}`: strings take double quotes, e.g. \"{w}\"", op.keyword()),
+                    format!(
+                        "expected a value after `{}`: strings take double quotes, e.g. \"{w}\"",
+                        op.keyword()
+                    ),
                 ))
             }
             _ => {
@@ -472,10 +499,16 @@ pub fn parse_filter(input: &str) -> Result<Expr, FilterError> {
     let expr = parser.parse_or()?;
     match parser.peek() {
         Token::End => Ok(expr),
-        Token::RParen => Err(FilterError::syntax(parser.position(), "this `)` closes nothing")),
+        Token::RParen => Err(FilterError::syntax(
+            parser.position(),
+            "this `)` closes nothing",
+        )),
         other => Err(FilterError::syntax(
             parser.position(),
-            format!("expected `and`, `or` or the end of the filter, found {}", other.describe()),
+            format!(
+                "expected `and`, `or` or the end of the filter, found {}",
+                other.describe()
+            ),
         )),
     }
 }
@@ -485,7 +518,11 @@ mod tests {
     use super::*;
 
     fn cmp(path: &str, op: CompareOp, value: Literal) -> Expr {
-        Expr::Compare { path: AttrPath::from_dotted(path), op, value }
+        Expr::Compare {
+            path: AttrPath::from_dotted(path),
+            op,
+            value,
+        }
     }
 
     fn strip_positions(expr: Expr) -> Expr {
@@ -493,7 +530,11 @@ mod tests {
             Expr::And(v) => Expr::And(v.into_iter().map(strip_positions).collect()),
             Expr::Or(v) => Expr::Or(v.into_iter().map(strip_positions).collect()),
             Expr::Not(e) => Expr::Not(Box::new(strip_positions(*e))),
-            Expr::Compare { mut path, op, value } => {
+            Expr::Compare {
+                mut path,
+                op,
+                value,
+            } => {
                 path.position = 0;
                 Expr::Compare { path, op, value }
             }
@@ -564,7 +605,10 @@ mod tests {
             parse(r#"eventType EQ "x" AND outcome.result Ne "SUCCESS" Or actor.id PR"#),
             parse(r#"eventType eq "x" and outcome.result ne "SUCCESS" or actor.id pr"#)
         );
-        assert_eq!(parse("securityContext.isProxy eq TRUE"), parse("securityContext.isProxy eq true"));
+        assert_eq!(
+            parse("securityContext.isProxy eq TRUE"),
+            parse("securityContext.isProxy eq true")
+        );
     }
 
     #[test]
@@ -572,13 +616,20 @@ mod tests {
         let e = parse(r#"displayMessage eq "say \"hi\"\\ \u00e9\n \ud83d\ude00""#);
         assert_eq!(
             e,
-            cmp("displayMessage", CompareOp::Eq, Literal::String("say \"hi\"\\ é\n 😀".into()))
+            cmp(
+                "displayMessage",
+                CompareOp::Eq,
+                Literal::String("say \"hi\"\\ é\n 😀".into())
+            )
         );
     }
 
     #[test]
     fn numbers_follow_json_grammar() {
-        assert_eq!(parse("a eq -1.5e3"), cmp("a", CompareOp::Eq, Literal::Number(-1500.0)));
+        assert_eq!(
+            parse("a eq -1.5e3"),
+            cmp("a", CompareOp::Eq, Literal::Number(-1500.0))
+        );
         let err = parse_filter("a eq 01").unwrap_err();
         assert_eq!(err.position, 5);
         assert!(parse_filter("a eq 1.").is_err());
@@ -601,7 +652,7 @@ mod tests {
         assert_eq!(err.position, 12);
         assert_eq!(
             err.render(text),
-            "error: expected a value after `eq`\n  eventType eq\n              ^ position 12"
+            "expected a value after `eq`\n  eventType eq\n              ^ position 12"
         );
     }
 
@@ -610,7 +661,11 @@ mod tests {
         let cases = [
             ("", 0, "empty"),
             (r#"eventType eq "x" and"#, 20, "expected an attribute"),
-            (r#"(eventType eq "x""#, 17, "expected `)` to close the `(` at position 0"),
+            (
+                r#"(eventType eq "x""#,
+                17,
+                "expected `)` to close the `(` at position 0",
+            ),
             (r#"eventType eq "x")"#, 16, "closes nothing"),
             (r#"eventType eq "x" eventType"#, 17, "expected `and`, `or`"),
             (r#"eventType eq "unclosed"#, 13, "never closed"),

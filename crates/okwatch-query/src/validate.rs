@@ -71,8 +71,7 @@ fn check_path(mut path: AttrPath, dialect: Dialect) -> Result<AttrPath, FilterEr
     };
     if dotted == "published" {
         return Err(refuse(
-            "`published` cannot be filtered on: bound the time with since and until instead"
-                .into(),
+            "`published` cannot be filtered on: bound the time with since and until instead".into(),
         ));
     }
     if dialect == Dialect::Okta && dotted.starts_with("target.changeDetails") {
@@ -98,11 +97,18 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_refused_with_a_suggestion_and_position() {
-        let err = check(r#"outcome.result eq "FAILURE" and eventtype eq "x""#, Dialect::Okwatch)
-            .unwrap_err();
+        let err = check(
+            r#"outcome.result eq "FAILURE" and eventtype eq "x""#,
+            Dialect::Okwatch,
+        )
+        .unwrap_err();
         assert_eq!(err.kind, FilterErrorKind::UnknownField);
         assert_eq!(err.position, 32);
-        assert!(err.message.contains("did you mean `eventType`"), "{}", err.message);
+        assert!(
+            err.message.contains("did you mean `eventType`"),
+            "{}",
+            err.message
+        );
         let err = check(r#"some_invalid_field eq "x""#, Dialect::Okta).unwrap_err();
         assert_eq!(err.message, "field is not valid: some_invalid_field");
     }

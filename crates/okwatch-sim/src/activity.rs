@@ -72,7 +72,12 @@ pub struct Spec<'a> {
 
 impl<'a> Spec<'a> {
     /// A spec with the usual defaults: INFO, SUCCESS, no targets.
-    pub fn new(event_type: &'a str, display: &'a str, actor: Value, origin: Option<Origin<'a>>) -> Self {
+    pub fn new(
+        event_type: &'a str,
+        display: &'a str,
+        actor: Value,
+        origin: Option<Origin<'a>>,
+    ) -> Self {
         Spec {
             event_type,
             display,
@@ -210,15 +215,29 @@ impl<'a> DayBuilder<'a> {
         let user = &org.users[user_index];
         let agent = if mobile { user.mobile } else { user.desktop };
         let ip = if mobile {
-            format!("{}.{}.{}", user.home.ip_prefix, 200 + (user_index % 50), self.rng.range(1, 254))
+            format!(
+                "{}.{}.{}",
+                user.home.ip_prefix,
+                200 + (user_index % 50),
+                self.rng.range(1, 254)
+            )
         } else {
             user.home_ip.clone()
         };
-        let origin = Origin { ip: &ip, place: user.home, agent };
+        let origin = Origin {
+            ip: &ip,
+            place: user.home,
+            agent,
+        };
         let actor = user_actor(user);
         let mut t = start_ms;
         if self.rng.chance(0.035) {
-            let mut failed = Spec::new("user.session.start", "User login to Okta", actor.clone(), Some(origin));
+            let mut failed = Spec::new(
+                "user.session.start",
+                "User login to Okta",
+                actor.clone(),
+                Some(origin),
+            );
             failed.legacy = Some("core.user_auth.login_failed");
             failed.result = "FAILURE";
             failed.reason = Some("INVALID_CREDENTIALS");
@@ -229,24 +248,42 @@ impl<'a> DayBuilder<'a> {
         }
         let session = self.session_id();
         let policy = &org.policies[if user.is_admin { 2 } else { 1 }];
-        let mut evaluate = Spec::new("policy.evaluate_sign_on", "Evaluation of sign-on policy", actor.clone(), Some(origin));
+        let mut evaluate = Spec::new(
+            "policy.evaluate_sign_on",
+            "Evaluation of sign-on policy",
+            actor.clone(),
+            Some(origin),
+        );
         evaluate.result = "CHALLENGE";
         evaluate.reason = Some("Sign-on policy evaluation resulted in CHALLENGE");
         evaluate.targets = vec![target(&policy.0, "PolicyEntity", &policy.0, policy.1)];
         evaluate.session = Some(&session);
-        evaluate.debug = vec![("behaviors", json!("{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE}"))];
+        evaluate.debug = vec![(
+            "behaviors",
+            json!("{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE}"),
+        )];
         self.push(t, evaluate);
         t += 400 + self.rng.below(1_500) as i64;
         let (factor, credential) = org.factor_of(user);
         if factor == "OKTA_VERIFY_PUSH" {
-            let mut push = Spec::new("system.push.send_factor_verify_push", "Push notification sent for verify", actor.clone(), Some(origin));
+            let mut push = Spec::new(
+                "system.push.send_factor_verify_push",
+                "Push notification sent for verify",
+                actor.clone(),
+                Some(origin),
+            );
             push.session = Some(&session);
             push.uri = "/idp/idx/challenge";
             self.push(t, push);
             t += 3_000 + self.rng.below(12_000) as i64;
         }
         let mfa_ok = !self.rng.chance(0.012);
-        let mut mfa = Spec::new("user.authentication.auth_via_mfa", "Authentication of user via MFA", actor.clone(), Some(origin));
+        let mut mfa = Spec::new(
+            "user.authentication.auth_via_mfa",
+            "Authentication of user via MFA",
+            actor.clone(),
+            Some(origin),
+        );
         mfa.session = Some(&session);
         mfa.credential = Some(credential);
         mfa.uri = "/idp/idx/challenge/answer";
@@ -261,7 +298,12 @@ impl<'a> DayBuilder<'a> {
             return;
         }
         t += 300 + self.rng.below(800) as i64;
-        let mut start = Spec::new("user.session.start", "User login to Okta", actor.clone(), Some(origin));
+        let mut start = Spec::new(
+            "user.session.start",
+            "User login to Okta",
+            actor.clone(),
+            Some(origin),
+        );
         start.legacy = Some("core.user_auth.login_success");
         start.session = Some(&session);
         start.credential = Some("PASSWORD");
@@ -270,11 +312,19 @@ impl<'a> DayBuilder<'a> {
             let apps = user.apps.clone();
             for app_index in apps {
                 let app = &org.apps[app_index];
-                if !self.rng.chance(app.spec.daily_use * user.activity.min(1.0) * 0.8) {
+                if !self
+                    .rng
+                    .chance(app.spec.daily_use * user.activity.min(1.0) * 0.8)
+                {
                     continue;
                 }
                 t += 20_000 + self.rng.below(1_800_000) as i64;
-                let mut sso = Spec::new("user.authentication.sso", "User single sign on to app", actor.clone(), Some(origin));
+                let mut sso = Spec::new(
+                    "user.authentication.sso",
+                    "User single sign on to app",
+                    actor.clone(),
+                    Some(origin),
+                );
                 sso.legacy = Some("app.auth.sso");
                 sso.session = Some(&session);
                 sso.uri = "/app/sso/saml";
@@ -289,7 +339,12 @@ impl<'a> DayBuilder<'a> {
         }
         if self.rng.chance(0.3) {
             t += 600_000 + self.rng.below(14_400_000) as i64;
-            let mut end = Spec::new("user.session.end", "User logout from Okta", actor, Some(origin));
+            let mut end = Spec::new(
+                "user.session.end",
+                "User logout from Okta",
+                actor,
+                Some(origin),
+            );
             end.legacy = Some("core.user_auth.logout_success");
             end.session = Some(&session);
             end.uri = "/login/signout";
@@ -326,7 +381,11 @@ impl<'a> DayBuilder<'a> {
     }
 
     fn admin_origin(&self, admin: &'a User) -> Origin<'a> {
-        Origin { ip: &admin.home_ip, place: admin.home, agent: admin.desktop }
+        Origin {
+            ip: &admin.home_ip,
+            place: admin.home,
+            agent: admin.desktop,
+        }
     }
 
     /// Routine administration: onboarding, app assignments, password and MFA changes.
@@ -343,30 +402,62 @@ impl<'a> DayBuilder<'a> {
             let first = *self.rng.pick(FIRST_NAMES);
             let last = *self.rng.pick(LAST_NAMES);
             let id = self.rng.okta_id("00u");
-            let login = format!("{}.{}{}@{}", first.to_lowercase(), last.to_lowercase(), self.rng.below(100), org.email_domain);
+            let login = format!(
+                "{}.{}{}@{}",
+                first.to_lowercase(),
+                last.to_lowercase(),
+                self.rng.below(100),
+                org.email_domain
+            );
             let name = format!("{first} {last}");
             let new_user = target(&id, "User", &login, &name);
-            let mut create = Spec::new("user.lifecycle.create", "Create okta user", admin_actor.clone(), Some(origin));
+            let mut create = Spec::new(
+                "user.lifecycle.create",
+                "Create okta user",
+                admin_actor.clone(),
+                Some(origin),
+            );
             create.legacy = Some("core.user.config.user_creation.success");
             create.targets = vec![new_user.clone()];
             create.uri = "/api/v1/users";
             self.push(t, create);
             t += 2_000;
-            let mut activate = Spec::new("user.lifecycle.activate", "Activate Okta user", admin_actor.clone(), Some(origin));
+            let mut activate = Spec::new(
+                "user.lifecycle.activate",
+                "Activate Okta user",
+                admin_actor.clone(),
+                Some(origin),
+            );
             activate.targets = vec![new_user.clone()];
             activate.uri = "/api/v1/users/lifecycle/activate";
             self.push(t, activate);
             let group = &org.groups[1 + self.rng.below(8) as usize];
             t += 5_000;
-            let mut add = Spec::new("group.user_membership.add", "Add user to group membership", admin_actor.clone(), Some(origin));
+            let mut add = Spec::new(
+                "group.user_membership.add",
+                "Add user to group membership",
+                admin_actor.clone(),
+                Some(origin),
+            );
             add.legacy = Some("core.user_group_member.user_add");
-            add.targets = vec![new_user.clone(), target(&group.id, "UserGroup", group.name, group.name)];
+            add.targets = vec![
+                new_user.clone(),
+                target(&group.id, "UserGroup", group.name, group.name),
+            ];
             add.uri = "/api/v1/groups/users";
             self.push(t, add);
             for app in org.apps.iter().filter(|a| a.spec.reach > 0.9) {
                 t += 1_000;
-                let mut assign = Spec::new("application.user_membership.add", "Add user to application membership", admin_actor.clone(), Some(origin));
-                assign.targets = vec![target(&id, "AppUser", &login, &name), target(&app.id, "AppInstance", app.spec.label, app.spec.label)];
+                let mut assign = Spec::new(
+                    "application.user_membership.add",
+                    "Add user to application membership",
+                    admin_actor.clone(),
+                    Some(origin),
+                );
+                assign.targets = vec![
+                    target(&id, "AppUser", &login, &name),
+                    target(&app.id, "AppInstance", app.spec.label, app.spec.label),
+                ];
                 assign.uri = "/api/v1/apps/users";
                 self.push(t, assign);
             }
@@ -376,8 +467,16 @@ impl<'a> DayBuilder<'a> {
             let t = self.working_time(admin.home);
             let user = &org.users[self.rng.below(org.users.len() as u64) as usize];
             let app = &org.apps[self.rng.below(org.apps.len() as u64) as usize];
-            let mut assign = Spec::new("application.user_membership.add", "Add user to application membership", admin_actor.clone(), Some(origin));
-            assign.targets = vec![target(&user.id, "AppUser", &user.login, &user.display_name), target(&app.id, "AppInstance", app.spec.label, app.spec.label)];
+            let mut assign = Spec::new(
+                "application.user_membership.add",
+                "Add user to application membership",
+                admin_actor.clone(),
+                Some(origin),
+            );
+            assign.targets = vec![
+                target(&user.id, "AppUser", &user.login, &user.display_name),
+                target(&app.id, "AppInstance", app.spec.label, app.spec.label),
+            ];
             assign.uri = "/api/v1/apps/users";
             self.push(t, assign);
         }
@@ -385,8 +484,17 @@ impl<'a> DayBuilder<'a> {
         for _ in 0..self.rng.poisson(scale / 150.0 * busy) {
             let user = &org.users[self.rng.below(org.users.len() as u64) as usize];
             let t = self.working_time(user.home);
-            let origin = Origin { ip: &user.home_ip, place: user.home, agent: user.desktop };
-            let mut change = Spec::new("user.account.update_password", "User update password for Okta", user_actor(user), Some(origin));
+            let origin = Origin {
+                ip: &user.home_ip,
+                place: user.home,
+                agent: user.desktop,
+            };
+            let mut change = Spec::new(
+                "user.account.update_password",
+                "User update password for Okta",
+                user_actor(user),
+                Some(origin),
+            );
             change.legacy = Some("core.user.config.password_update.success");
             change.targets = vec![target(&user.id, "User", &user.login, &user.display_name)];
             change.uri = "/api/v1/users/me/credentials/change_password";
@@ -395,9 +503,18 @@ impl<'a> DayBuilder<'a> {
         for _ in 0..self.rng.poisson(scale / 250.0 * busy) {
             let user = &org.users[self.rng.below(org.users.len() as u64) as usize];
             let t = self.working_time(user.home);
-            let origin = Origin { ip: &user.home_ip, place: user.home, agent: user.desktop };
+            let origin = Origin {
+                ip: &user.home_ip,
+                place: user.home,
+                agent: user.desktop,
+            };
             let (factor, _) = org.factor_of(user);
-            let mut enroll = Spec::new("user.mfa.factor.activate", "User set up factor", user_actor(user), Some(origin));
+            let mut enroll = Spec::new(
+                "user.mfa.factor.activate",
+                "User set up factor",
+                user_actor(user),
+                Some(origin),
+            );
             enroll.legacy = Some("core.user.factor.activate");
             enroll.targets = vec![target(&user.id, "User", &user.login, &user.display_name)];
             enroll.debug = vec![("factor", json!(factor))];
@@ -409,8 +526,16 @@ impl<'a> DayBuilder<'a> {
             let t = self.working_time(admin.home);
             let policy = &org.policies[self.rng.below(org.policies.len() as u64) as usize];
             let rule_id = self.rng.okta_id("0pr");
-            let mut update = Spec::new("policy.rule.update", "Update policy rule", admin_actor.clone(), Some(origin));
-            update.targets = vec![target(&rule_id, "PolicyRule", &rule_id, "Catch-all Rule"), target(&policy.0, "PolicyEntity", &policy.0, policy.1)];
+            let mut update = Spec::new(
+                "policy.rule.update",
+                "Update policy rule",
+                admin_actor.clone(),
+                Some(origin),
+            );
+            update.targets = vec![
+                target(&rule_id, "PolicyRule", &rule_id, "Catch-all Rule"),
+                target(&policy.0, "PolicyEntity", &policy.0, policy.1),
+            ];
             update.uri = "/api/v1/policies/rules";
             self.push(t, update);
         }
@@ -418,9 +543,18 @@ impl<'a> DayBuilder<'a> {
         for _ in 0..self.rng.poisson(scale / 900.0 * busy) {
             let user = &org.users[self.rng.below(org.users.len() as u64) as usize];
             let mut t = self.working_time(user.home);
-            let user_origin = Origin { ip: &user.home_ip, place: user.home, agent: user.desktop };
+            let user_origin = Origin {
+                ip: &user.home_ip,
+                place: user.home,
+                agent: user.desktop,
+            };
             for _ in 0..5 {
-                let mut failed = Spec::new("user.session.start", "User login to Okta", user_actor(user), Some(user_origin));
+                let mut failed = Spec::new(
+                    "user.session.start",
+                    "User login to Okta",
+                    user_actor(user),
+                    Some(user_origin),
+                );
                 failed.legacy = Some("core.user_auth.login_failed");
                 failed.result = "FAILURE";
                 failed.reason = Some("INVALID_CREDENTIALS");
@@ -429,14 +563,24 @@ impl<'a> DayBuilder<'a> {
                 self.push(t, failed);
                 t += 5_000 + self.rng.below(20_000) as i64;
             }
-            let mut lock = Spec::new("user.account.lock", "Max sign in attempts exceeded", user_actor(user), Some(user_origin));
+            let mut lock = Spec::new(
+                "user.account.lock",
+                "Max sign in attempts exceeded",
+                user_actor(user),
+                Some(user_origin),
+            );
             lock.legacy = Some("core.user_auth.account_locked");
             lock.severity = "WARN";
             lock.result = "FAILURE";
             lock.reason = Some("LOCKED_OUT");
             self.push(t, lock);
             t += 900_000 + self.rng.below(3_600_000) as i64;
-            let mut reset = Spec::new("user.account.reset_password", "Fired when the user's Okta password is reset", admin_actor.clone(), Some(origin));
+            let mut reset = Spec::new(
+                "user.account.reset_password",
+                "Fired when the user's Okta password is reset",
+                admin_actor.clone(),
+                Some(origin),
+            );
             reset.targets = vec![target(&user.id, "User", &user.login, &user.display_name)];
             reset.uri = "/api/v1/users/lifecycle/reset_password";
             self.push(t, reset);
@@ -456,29 +600,59 @@ impl<'a> DayBuilder<'a> {
         for _ in 0..self.rng.poisson(scale / 60.0) {
             let place = &FOREIGN[self.rng.below(FOREIGN.len() as u64) as usize];
             let agent = &ATTACK_AGENTS[self.rng.below(ATTACK_AGENTS.len() as u64) as usize];
-            let ip = format!("{}.{}.{}", place.ip_prefix, self.rng.range(1, 254), self.rng.range(1, 254));
-            let origin = Origin { ip: &ip, place, agent };
+            let ip = format!(
+                "{}.{}.{}",
+                place.ip_prefix,
+                self.rng.range(1, 254),
+                self.rng.range(1, 254)
+            );
+            let origin = Origin {
+                ip: &ip,
+                place,
+                agent,
+            };
             let t = self.any_time();
             if self.rng.chance(0.4) {
                 let actor = json!({"id": ip, "type": "IP address", "alternateId": "unknown", "displayName": "Unknown", "detailEntry": null});
-                let mut threat = Spec::new("security.threat.detected", "Request from suspicious actor", actor, Some(origin));
+                let mut threat = Spec::new(
+                    "security.threat.detected",
+                    "Request from suspicious actor",
+                    actor,
+                    Some(origin),
+                );
                 threat.severity = "WARN";
                 threat.result = "DENY";
                 threat.reason = Some("Password Spray");
-                threat.debug = vec![("threatSuspected", json!("true")), ("threatDetections", json!("{\"Password Spray\":\"[RECOGNIZED_IP]\"}"))];
+                threat.debug = vec![
+                    ("threatSuspected", json!("true")),
+                    (
+                        "threatDetections",
+                        json!("{\"Password Spray\":\"[RECOGNIZED_IP]\"}"),
+                    ),
+                ];
                 self.push(t, threat);
             } else {
                 let user = &org.users[self.rng.below(org.users.len() as u64) as usize];
                 let guessed = if self.rng.chance(0.5) {
                     user_actor(user)
                 } else {
-                    let login = format!("{}@{}", self.rng.base62(6).to_lowercase(), org.email_domain);
+                    let login =
+                        format!("{}@{}", self.rng.base62(6).to_lowercase(), org.email_domain);
                     json!({"id": "unknown", "type": "User", "alternateId": login, "displayName": "unknown", "detailEntry": null})
                 };
-                let mut failed = Spec::new("user.session.start", "User login to Okta", guessed, Some(origin));
+                let mut failed = Spec::new(
+                    "user.session.start",
+                    "User login to Okta",
+                    guessed,
+                    Some(origin),
+                );
                 failed.legacy = Some("core.user_auth.login_failed");
                 failed.result = "FAILURE";
-                failed.reason = Some(if self.rng.chance(0.7) { "INVALID_CREDENTIALS" } else { "VERIFICATION_ERROR" });
+                failed.reason = Some(if self.rng.chance(0.7) {
+                    "INVALID_CREDENTIALS"
+                } else {
+                    "VERIFICATION_ERROR"
+                });
                 failed.severity = "WARN";
                 failed.credential = Some("PASSWORD");
                 self.push(t, failed);

@@ -2,11 +2,11 @@
 
 /// Given names.
 pub const FIRST_NAMES: &[&str] = &[
-    "Ana", "Ben", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Isabel", "Jamal",
-    "Kate", "Liam", "Maya", "Noah", "Olivia", "Pedro", "Quinn", "Rosa", "Sam", "Tara",
-    "Umar", "Vera", "Will", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Carmen", "David",
-    "Emma", "Felix", "Gita", "Hannah", "Ivan", "Julia", "Kenji", "Lena", "Marco", "Nina",
-    "Omar", "Priya", "Rahul", "Sofia", "Tomas", "Uma", "Viktor", "Wen", "Yara", "Zain",
+    "Ana", "Ben", "Chloe", "Daniel", "Elena", "Farid", "Grace", "Hiro", "Isabel", "Jamal", "Kate",
+    "Liam", "Maya", "Noah", "Olivia", "Pedro", "Quinn", "Rosa", "Sam", "Tara", "Umar", "Vera",
+    "Will", "Ximena", "Yusuf", "Zoe", "Aisha", "Bruno", "Carmen", "David", "Emma", "Felix", "Gita",
+    "Hannah", "Ivan", "Julia", "Kenji", "Lena", "Marco", "Nina", "Omar", "Priya", "Rahul", "Sofia",
+    "Tomas", "Uma", "Viktor", "Wen", "Yara", "Zain",
 ];
 
 /// Family names.
@@ -44,42 +44,297 @@ pub struct Place {
 
 macro_rules! place {
     ($city:literal, $state:literal, $country:literal, $postal:literal, $lat:literal, $lon:literal, $ip:literal, $asn:literal, $isp:literal, $tz:literal) => {
-        Place { city: $city, state: $state, country: $country, postal: $postal, lat: $lat, lon: $lon, ip_prefix: $ip, asn: $asn, isp: $isp, utc_offset: $tz }
+        Place {
+            city: $city,
+            state: $state,
+            country: $country,
+            postal: $postal,
+            lat: $lat,
+            lon: $lon,
+            ip_prefix: $ip,
+            asn: $asn,
+            isp: $isp,
+            utc_offset: $tz,
+        }
     };
 }
 
 /// Where employees work from (weights favour the first, head-office, entries).
 pub const OFFICES: &[Place] = &[
-    place!("San Francisco", "California", "United States", "94107", 37.7749, -122.4194, "104.28", 7922, "comcast cable communications llc", -8),
-    place!("New York", "New York", "United States", "10013", 40.7128, -74.006, "72.229", 701, "verizon business", -5),
-    place!("Austin", "Texas", "United States", "78701", 30.2672, -97.7431, "99.105", 7018, "at&t services inc.", -6),
-    place!("Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, "73.44", 7922, "comcast cable communications llc", -6),
-    place!("Seattle", "Washington", "United States", "98101", 47.6062, -122.3321, "50.35", 20115, "charter communications", -8),
-    place!("Toronto", "Ontario", "Canada", "M5H", 43.6532, -79.3832, "99.230", 812, "rogers communications canada inc.", -5),
-    place!("London", "England", "United Kingdom", "EC1A", 51.5074, -0.1278, "81.2", 2856, "british telecommunications plc", 0),
-    place!("Dublin", "Leinster", "Ireland", "D02", 53.3498, -6.2603, "86.44", 5466, "eircom limited", 0),
-    place!("Berlin", "Berlin", "Germany", "10115", 52.52, 13.405, "91.64", 3320, "deutsche telekom ag", 1),
-    place!("Paris", "Ile-de-France", "France", "75001", 48.8566, 2.3522, "90.12", 3215, "orange s.a.", 1),
-    place!("Amsterdam", "North Holland", "Netherlands", "1012", 52.3676, 4.9041, "84.86", 1136, "kpn b.v.", 1),
-    place!("Bangalore", "Karnataka", "India", "560001", 12.9716, 77.5946, "49.207", 24560, "bharti airtel ltd.", 5),
-    place!("Singapore", "Central Singapore", "Singapore", "018956", 1.3521, 103.8198, "116.86", 9506, "singtel fibre broadband", 8),
-    place!("Sydney", "New South Wales", "Australia", "2000", -33.8688, 151.2093, "101.160", 1221, "telstra corporation", 10),
-    place!("Sao Paulo", "Sao Paulo", "Brazil", "01000", -23.5505, -46.6333, "177.33", 28573, "claro s.a.", -3),
+    place!(
+        "San Francisco",
+        "California",
+        "United States",
+        "94107",
+        37.7749,
+        -122.4194,
+        "104.28",
+        7922,
+        "comcast cable communications llc",
+        -8
+    ),
+    place!(
+        "New York",
+        "New York",
+        "United States",
+        "10013",
+        40.7128,
+        -74.006,
+        "72.229",
+        701,
+        "verizon business",
+        -5
+    ),
+    place!(
+        "Austin",
+        "Texas",
+        "United States",
+        "78701",
+        30.2672,
+        -97.7431,
+        "99.105",
+        7018,
+        "at&t services inc.",
+        -6
+    ),
+    place!(
+        "Chicago",
+        "Illinois",
+        "United States",
+        "60601",
+        41.8781,
+        -87.6298,
+        "73.44",
+        7922,
+        "comcast cable communications llc",
+        -6
+    ),
+    place!(
+        "Seattle",
+        "Washington",
+        "United States",
+        "98101",
+        47.6062,
+        -122.3321,
+        "50.35",
+        20115,
+        "charter communications",
+        -8
+    ),
+    place!(
+        "Toronto",
+        "Ontario",
+        "Canada",
+        "M5H",
+        43.6532,
+        -79.3832,
+        "99.230",
+        812,
+        "rogers communications canada inc.",
+        -5
+    ),
+    place!(
+        "London",
+        "England",
+        "United Kingdom",
+        "EC1A",
+        51.5074,
+        -0.1278,
+        "81.2",
+        2856,
+        "british telecommunications plc",
+        0
+    ),
+    place!(
+        "Dublin",
+        "Leinster",
+        "Ireland",
+        "D02",
+        53.3498,
+        -6.2603,
+        "86.44",
+        5466,
+        "eircom limited",
+        0
+    ),
+    place!(
+        "Berlin",
+        "Berlin",
+        "Germany",
+        "10115",
+        52.52,
+        13.405,
+        "91.64",
+        3320,
+        "deutsche telekom ag",
+        1
+    ),
+    place!(
+        "Paris",
+        "Ile-de-France",
+        "France",
+        "75001",
+        48.8566,
+        2.3522,
+        "90.12",
+        3215,
+        "orange s.a.",
+        1
+    ),
+    place!(
+        "Amsterdam",
+        "North Holland",
+        "Netherlands",
+        "1012",
+        52.3676,
+        4.9041,
+        "84.86",
+        1136,
+        "kpn b.v.",
+        1
+    ),
+    place!(
+        "Bangalore",
+        "Karnataka",
+        "India",
+        "560001",
+        12.9716,
+        77.5946,
+        "49.207",
+        24560,
+        "bharti airtel ltd.",
+        5
+    ),
+    place!(
+        "Singapore",
+        "Central Singapore",
+        "Singapore",
+        "018956",
+        1.3521,
+        103.8198,
+        "116.86",
+        9506,
+        "singtel fibre broadband",
+        8
+    ),
+    place!(
+        "Sydney",
+        "New South Wales",
+        "Australia",
+        "2000",
+        -33.8688,
+        151.2093,
+        "101.160",
+        1221,
+        "telstra corporation",
+        10
+    ),
+    place!(
+        "Sao Paulo",
+        "Sao Paulo",
+        "Brazil",
+        "01000",
+        -23.5505,
+        -46.6333,
+        "177.33",
+        28573,
+        "claro s.a.",
+        -3
+    ),
 ];
 
 /// Weights for [`OFFICES`].
-pub const OFFICE_WEIGHTS: &[f64] = &[30.0, 14.0, 8.0, 6.0, 6.0, 5.0, 9.0, 3.0, 4.0, 3.0, 2.0, 5.0, 2.0, 2.0, 1.0];
+pub const OFFICE_WEIGHTS: &[f64] = &[
+    30.0, 14.0, 8.0, 6.0, 6.0, 5.0, 9.0, 3.0, 4.0, 3.0, 2.0, 5.0, 2.0, 2.0, 1.0,
+];
 
 /// Places that attackers' and travellers' requests come from.
 pub const FOREIGN: &[Place] = &[
-    place!("Lagos", "Lagos", "Nigeria", "100001", 6.4541, 3.3947, "102.89", 29465, "mtn nigeria", 1),
+    place!(
+        "Lagos",
+        "Lagos",
+        "Nigeria",
+        "100001",
+        6.4541,
+        3.3947,
+        "102.89",
+        29465,
+        "mtn nigeria",
+        1
+    ),
     place!("Moscow", "Moscow", "Russia", "101000", 55.7558, 37.6173, "95.165", 8359, "mts pjsc", 3),
-    place!("Beijing", "Beijing", "China", "100000", 39.9042, 116.4074, "123.112", 4808, "china unicom beijing", 8),
-    place!("Sao Paulo", "Sao Paulo", "Brazil", "01000", -23.5505, -46.6333, "189.6", 27699, "telefonica brasil s.a.", -3),
-    place!("Hanoi", "Hanoi", "Vietnam", "100000", 21.0278, 105.8342, "113.190", 7552, "viettel group", 7),
-    place!("Bucharest", "Bucuresti", "Romania", "010011", 44.4268, 26.1025, "89.136", 8708, "rcs & rds s.a.", 2),
-    place!("Tokyo", "Tokyo", "Japan", "100-0001", 35.6762, 139.6503, "126.72", 17676, "softbank corp.", 9),
-    place!("Mexico City", "Mexico City", "Mexico", "06000", 19.4326, -99.1332, "187.190", 8151, "uninet s.a. de c.v.", -6),
+    place!(
+        "Beijing",
+        "Beijing",
+        "China",
+        "100000",
+        39.9042,
+        116.4074,
+        "123.112",
+        4808,
+        "china unicom beijing",
+        8
+    ),
+    place!(
+        "Sao Paulo",
+        "Sao Paulo",
+        "Brazil",
+        "01000",
+        -23.5505,
+        -46.6333,
+        "189.6",
+        27699,
+        "telefonica brasil s.a.",
+        -3
+    ),
+    place!(
+        "Hanoi",
+        "Hanoi",
+        "Vietnam",
+        "100000",
+        21.0278,
+        105.8342,
+        "113.190",
+        7552,
+        "viettel group",
+        7
+    ),
+    place!(
+        "Bucharest",
+        "Bucuresti",
+        "Romania",
+        "010011",
+        44.4268,
+        26.1025,
+        "89.136",
+        8708,
+        "rcs & rds s.a.",
+        2
+    ),
+    place!(
+        "Tokyo",
+        "Tokyo",
+        "Japan",
+        "100-0001",
+        35.6762,
+        139.6503,
+        "126.72",
+        17676,
+        "softbank corp.",
+        9
+    ),
+    place!(
+        "Mexico City",
+        "Mexico City",
+        "Mexico",
+        "06000",
+        19.4326,
+        -99.1332,
+        "187.190",
+        8151,
+        "uninet s.a. de c.v.",
+        -6
+    ),
 ];
 
 /// A browser on an OS, as Okta reports it.
@@ -109,9 +364,24 @@ pub const AGENTS: &[Agent] = &[
 
 /// Clients attackers use.
 pub const ATTACK_AGENTS: &[Agent] = &[
-    Agent { raw: "python-requests/2.31.0", os: "Unknown", browser: "UNKNOWN", device: "Unknown" },
-    Agent { raw: "Go-http-client/1.1", os: "Unknown", browser: "UNKNOWN", device: "Unknown" },
-    Agent { raw: "curl/8.4.0", os: "Unknown", browser: "UNKNOWN", device: "Unknown" },
+    Agent {
+        raw: "python-requests/2.31.0",
+        os: "Unknown",
+        browser: "UNKNOWN",
+        device: "Unknown",
+    },
+    Agent {
+        raw: "Go-http-client/1.1",
+        os: "Unknown",
+        browser: "UNKNOWN",
+        device: "Unknown",
+    },
+    Agent {
+        raw: "curl/8.4.0",
+        os: "Unknown",
+        browser: "UNKNOWN",
+        device: "Unknown",
+    },
 ];
 
 /// A SaaS application in the org's catalogue.
@@ -131,34 +401,174 @@ pub struct AppSpec {
 
 /// The org's applications.
 pub const APPS: &[AppSpec] = &[
-    AppSpec { label: "Google Workspace", name: "google", reach: 1.0, daily_use: 0.9, protocol: "SAML_2_0" },
-    AppSpec { label: "Slack", name: "slack", reach: 0.98, daily_use: 0.95, protocol: "SAML_2_0" },
-    AppSpec { label: "Zoom", name: "zoomus", reach: 0.95, daily_use: 0.6, protocol: "SAML_2_0" },
-    AppSpec { label: "Jira", name: "jira_onprem", reach: 0.55, daily_use: 0.8, protocol: "SAML_2_0" },
-    AppSpec { label: "Confluence", name: "confluence", reach: 0.6, daily_use: 0.4, protocol: "SAML_2_0" },
-    AppSpec { label: "GitHub Enterprise", name: "githubent", reach: 0.35, daily_use: 0.85, protocol: "SAML_2_0" },
-    AppSpec { label: "Salesforce", name: "salesforce", reach: 0.3, daily_use: 0.85, protocol: "SAML_2_0" },
-    AppSpec { label: "Workday", name: "workday", reach: 1.0, daily_use: 0.05, protocol: "SAML_2_0" },
-    AppSpec { label: "Box", name: "boxnet", reach: 0.5, daily_use: 0.2, protocol: "SAML_2_0" },
-    AppSpec { label: "AWS IAM Identity Center", name: "amazon_aws_sso", reach: 0.25, daily_use: 0.6, protocol: "SAML_2_0" },
-    AppSpec { label: "Zendesk", name: "zendesk", reach: 0.15, daily_use: 0.9, protocol: "SAML_2_0" },
-    AppSpec { label: "DocuSign", name: "docusign", reach: 0.4, daily_use: 0.05, protocol: "SAML_2_0" },
-    AppSpec { label: "Tableau Cloud", name: "tableau_online", reach: 0.3, daily_use: 0.15, protocol: "SAML_2_0" },
-    AppSpec { label: "Figma", name: "figma", reach: 0.25, daily_use: 0.4, protocol: "SAML_2_0" },
-    AppSpec { label: "Notion", name: "notion", reach: 0.45, daily_use: 0.3, protocol: "OIDC" },
-    AppSpec { label: "Asana", name: "asana", reach: 0.35, daily_use: 0.25, protocol: "SAML_2_0" },
-    AppSpec { label: "Microsoft 365", name: "office365", reach: 0.7, daily_use: 0.5, protocol: "WS_FEDERATION" },
-    AppSpec { label: "ServiceNow", name: "servicenow_ud", reach: 0.3, daily_use: 0.2, protocol: "SAML_2_0" },
-    AppSpec { label: "HubSpot", name: "hubspot", reach: 0.15, daily_use: 0.5, protocol: "SAML_2_0" },
-    AppSpec { label: "Adobe Creative Cloud", name: "adobe_cc", reach: 0.12, daily_use: 0.1, protocol: "SAML_2_0" },
-    AppSpec { label: "Miro", name: "miro", reach: 0.4, daily_use: 0.1, protocol: "SAML_2_0" },
-    AppSpec { label: "Datadog", name: "datadog", reach: 0.2, daily_use: 0.45, protocol: "SAML_2_0" },
+    AppSpec {
+        label: "Google Workspace",
+        name: "google",
+        reach: 1.0,
+        daily_use: 0.9,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Slack",
+        name: "slack",
+        reach: 0.98,
+        daily_use: 0.95,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Zoom",
+        name: "zoomus",
+        reach: 0.95,
+        daily_use: 0.6,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Jira",
+        name: "jira_onprem",
+        reach: 0.55,
+        daily_use: 0.8,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Confluence",
+        name: "confluence",
+        reach: 0.6,
+        daily_use: 0.4,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "GitHub Enterprise",
+        name: "githubent",
+        reach: 0.35,
+        daily_use: 0.85,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Salesforce",
+        name: "salesforce",
+        reach: 0.3,
+        daily_use: 0.85,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Workday",
+        name: "workday",
+        reach: 1.0,
+        daily_use: 0.05,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Box",
+        name: "boxnet",
+        reach: 0.5,
+        daily_use: 0.2,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "AWS IAM Identity Center",
+        name: "amazon_aws_sso",
+        reach: 0.25,
+        daily_use: 0.6,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Zendesk",
+        name: "zendesk",
+        reach: 0.15,
+        daily_use: 0.9,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "DocuSign",
+        name: "docusign",
+        reach: 0.4,
+        daily_use: 0.05,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Tableau Cloud",
+        name: "tableau_online",
+        reach: 0.3,
+        daily_use: 0.15,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Figma",
+        name: "figma",
+        reach: 0.25,
+        daily_use: 0.4,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Notion",
+        name: "notion",
+        reach: 0.45,
+        daily_use: 0.3,
+        protocol: "OIDC",
+    },
+    AppSpec {
+        label: "Asana",
+        name: "asana",
+        reach: 0.35,
+        daily_use: 0.25,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Microsoft 365",
+        name: "office365",
+        reach: 0.7,
+        daily_use: 0.5,
+        protocol: "WS_FEDERATION",
+    },
+    AppSpec {
+        label: "ServiceNow",
+        name: "servicenow_ud",
+        reach: 0.3,
+        daily_use: 0.2,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "HubSpot",
+        name: "hubspot",
+        reach: 0.15,
+        daily_use: 0.5,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Adobe Creative Cloud",
+        name: "adobe_cc",
+        reach: 0.12,
+        daily_use: 0.1,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Miro",
+        name: "miro",
+        reach: 0.4,
+        daily_use: 0.1,
+        protocol: "SAML_2_0",
+    },
+    AppSpec {
+        label: "Datadog",
+        name: "datadog",
+        reach: 0.2,
+        daily_use: 0.45,
+        protocol: "SAML_2_0",
+    },
 ];
 
 /// Groups every org has.
 pub const GROUPS: &[&str] = &[
-    "Everyone", "Engineering", "Sales", "Marketing", "Finance", "People", "IT", "Support",
-    "Contractors", "Admins",
+    "Everyone",
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "People",
+    "IT",
+    "Support",
+    "Contractors",
+    "Admins",
 ];
 
 /// MFA factors: (Okta debugData factor name, credential type, share of users).

@@ -68,7 +68,11 @@ impl Generator {
         let mut total = 0u64;
         // Walk back until enough events were drawn; each day is cheap to draw again later.
         while total < count {
-            total += self.day(first_day).iter().filter(|d| d.at_ms < end_ms).count() as u64;
+            total += self
+                .day(first_day)
+                .iter()
+                .filter(|d| d.at_ms < end_ms)
+                .count() as u64;
             if total >= count {
                 break;
             }
@@ -125,7 +129,12 @@ impl Iterator for Stream<'_> {
             if self.next_day.timestamp_millis() >= self.end_ms {
                 // Nothing more will be drawn: release what is left before the end.
                 let end_ms = self.end_ms;
-                let rest: Vec<Value> = self.pending.drain(..).filter(|d| d.at_ms < end_ms).map(|d| d.event).collect();
+                let rest: Vec<Value> = self
+                    .pending
+                    .drain(..)
+                    .filter(|d| d.at_ms < end_ms)
+                    .map(|d| d.event)
+                    .collect();
                 if rest.is_empty() {
                     return None;
                 }
@@ -178,7 +187,10 @@ mod tests {
             .iter()
             .map(|e| parse_timestamp(e["published"].as_str().unwrap()).unwrap())
             .collect();
-        assert!(times.windows(2).all(|w| w[0] <= w[1]), "events are in publication order");
+        assert!(
+            times.windows(2).all(|w| w[0] <= w[1]),
+            "events are in publication order"
+        );
         assert!(*times.last().unwrap() < end());
     }
 
@@ -189,7 +201,11 @@ mod tests {
         for e in &events {
             let parsed = LogEvent::from_value(e.clone()).expect("a valid LogEvent");
             assert_eq!(&parsed.to_value(), e);
-            assert!(uuids.insert(parsed.uuid.clone()), "duplicate uuid {}", parsed.uuid);
+            assert!(
+                uuids.insert(parsed.uuid.clone()),
+                "duplicate uuid {}",
+                parsed.uuid
+            );
         }
     }
 
@@ -209,13 +225,23 @@ mod tests {
                 }
             }
         }
-        for t in ["user.session.start", "user.authentication.sso", "user.authentication.auth_via_mfa",
-                  "policy.evaluate_sign_on", "user.session.end", "application.user_membership.add",
-                  "security.threat.detected", "user.account.update_password"] {
+        for t in [
+            "user.session.start",
+            "user.authentication.sso",
+            "user.authentication.auth_via_mfa",
+            "policy.evaluate_sign_on",
+            "user.session.end",
+            "application.user_membership.add",
+            "security.threat.detected",
+            "user.account.update_password",
+        ] {
             assert!(by_type.contains_key(t), "no {t} in {by_type:?}");
         }
         let failure_rate = failures as f64 / sign_ins as f64;
-        assert!((0.02..0.25).contains(&failure_rate), "sign-in failure rate {failure_rate}");
+        assert!(
+            (0.02..0.25).contains(&failure_rate),
+            "sign-in failure rate {failure_rate}"
+        );
         assert!(by_type["user.authentication.sso"] > by_type["user.session.start"] / 2);
     }
 
@@ -234,6 +260,9 @@ mod tests {
             .between(end() - TimeDelta::days(28), end())
             .count() as f64;
         let per_user_day = events / (users as f64 * 28.0);
-        assert!((per_user_day / EVENTS_PER_USER_DAY - 1.0).abs() < 0.25, "measured {per_user_day}");
+        assert!(
+            (per_user_day / EVENTS_PER_USER_DAY - 1.0).abs() < 0.25,
+            "measured {per_user_day}"
+        );
     }
 }

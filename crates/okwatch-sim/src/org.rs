@@ -1,6 +1,9 @@
 //! The synthetic org: its people, apps and groups, drawn once from the seed.
 
-use crate::catalog::{Agent, AppSpec, Place, AGENTS, APPS, FACTORS, FIRST_NAMES, GROUPS, LAST_NAMES, OFFICES, OFFICE_WEIGHTS};
+use crate::catalog::{
+    Agent, AppSpec, Place, AGENTS, APPS, FACTORS, FIRST_NAMES, GROUPS, LAST_NAMES, OFFICES,
+    OFFICE_WEIGHTS,
+};
 use crate::rng::Rng;
 
 /// A person in the org.
@@ -79,24 +82,44 @@ impl Org {
         let mut rng = Rng::new(seed, u64::MAX);
         let apps: Vec<App> = APPS
             .iter()
-            .map(|spec| App { id: rng.okta_id("0oa"), spec })
+            .map(|spec| App {
+                id: rng.okta_id("0oa"),
+                spec,
+            })
             .collect();
         let groups: Vec<Group> = GROUPS
             .iter()
-            .map(|name| Group { id: rng.okta_id("00g"), name })
+            .map(|name| Group {
+                id: rng.okta_id("00g"),
+                name,
+            })
             .collect();
         let mut taken = std::collections::HashSet::new();
         let mut users = Vec::with_capacity(user_count);
         for i in 0..user_count {
             let first = rng.pick(FIRST_NAMES);
             let last = rng.pick(LAST_NAMES);
-            let mut login = format!("{}.{}@acme.example", first.to_lowercase(), last.to_lowercase());
+            let mut login = format!(
+                "{}.{}@acme.example",
+                first.to_lowercase(),
+                last.to_lowercase()
+            );
             if !taken.insert(login.clone()) {
-                login = format!("{}.{}{}@acme.example", first.to_lowercase(), last.to_lowercase(), i);
+                login = format!(
+                    "{}.{}{}@acme.example",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    i
+                );
                 taken.insert(login.clone());
             }
             let home = &OFFICES[rng.weighted(OFFICE_WEIGHTS)];
-            let home_ip = format!("{}.{}.{}", home.ip_prefix, rng.range(1, 254), rng.range(1, 254));
+            let home_ip = format!(
+                "{}.{}.{}",
+                home.ip_prefix,
+                rng.range(1, 254),
+                rng.range(1, 254)
+            );
             let desktop = &AGENTS[rng.weighted(&[35.0, 30.0, 10.0, 10.0, 8.0, 7.0, 0.0, 0.0])];
             let mobile = &AGENTS[6 + rng.below(2) as usize];
             let factor = rng.weighted(&FACTORS.iter().map(|f| f.2).collect::<Vec<_>>());

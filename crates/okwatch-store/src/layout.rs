@@ -80,19 +80,63 @@ pub const COLUMNS: &[Column] = &[
     col("ua_browser", "client.userAgent.browser", Kind::Str),
     col("geo_city", "client.geographicalContext.city", Kind::Str),
     col("geo_state", "client.geographicalContext.state", Kind::Str),
-    col("geo_country", "client.geographicalContext.country", Kind::Str),
-    col("geo_postal", "client.geographicalContext.postalCode", Kind::Str),
-    col("geo_lat", "client.geographicalContext.geolocation.lat", Kind::Float),
-    col("geo_lon", "client.geographicalContext.geolocation.lon", Kind::Float),
+    col(
+        "geo_country",
+        "client.geographicalContext.country",
+        Kind::Str,
+    ),
+    col(
+        "geo_postal",
+        "client.geographicalContext.postalCode",
+        Kind::Str,
+    ),
+    col(
+        "geo_lat",
+        "client.geographicalContext.geolocation.lat",
+        Kind::Float,
+    ),
+    col(
+        "geo_lon",
+        "client.geographicalContext.geolocation.lon",
+        Kind::Float,
+    ),
     col("device", "device", Kind::Json),
-    col("auth_provider", "authenticationContext.authenticationProvider", Kind::Str),
-    col("credential_provider", "authenticationContext.credentialProvider", Kind::Str),
-    col("credential_type", "authenticationContext.credentialType", Kind::Str),
+    col(
+        "auth_provider",
+        "authenticationContext.authenticationProvider",
+        Kind::Str,
+    ),
+    col(
+        "credential_provider",
+        "authenticationContext.credentialProvider",
+        Kind::Str,
+    ),
+    col(
+        "credential_type",
+        "authenticationContext.credentialType",
+        Kind::Str,
+    ),
     col("auth_issuer", "authenticationContext.issuer", Kind::Json),
-    col("session_id", "authenticationContext.externalSessionId", Kind::Str),
-    col("root_session_id", "authenticationContext.rootSessionId", Kind::Str),
-    col("auth_interface", "authenticationContext.interface", Kind::Str),
-    col("auth_step", "authenticationContext.authenticationStep", Kind::Int),
+    col(
+        "session_id",
+        "authenticationContext.externalSessionId",
+        Kind::Str,
+    ),
+    col(
+        "root_session_id",
+        "authenticationContext.rootSessionId",
+        Kind::Str,
+    ),
+    col(
+        "auth_interface",
+        "authenticationContext.interface",
+        Kind::Str,
+    ),
+    col(
+        "auth_step",
+        "authenticationContext.authenticationStep",
+        Kind::Int,
+    ),
     col("as_number", "securityContext.asNumber", Kind::Int),
     col("as_org", "securityContext.asOrg", Kind::Str),
     col("isp", "securityContext.isp", Kind::Str),
@@ -100,7 +144,11 @@ pub const COLUMNS: &[Column] = &[
     col("is_proxy", "securityContext.isProxy", Kind::Bool),
     col("debug_data", "debugContext.debugData", Kind::Json),
     col("request_id", "debugContext.debugData.requestId", Kind::Str),
-    col("request_uri", "debugContext.debugData.requestUri", Kind::Str),
+    col(
+        "request_uri",
+        "debugContext.debugData.requestUri",
+        Kind::Str,
+    ),
     col("request_url", "debugContext.debugData.url", Kind::Str),
     col("outcome_result", "outcome.result", Kind::Str),
     col("outcome_reason", "outcome.reason", Kind::Str),
@@ -113,12 +161,21 @@ pub const COLUMNS: &[Column] = &[
     col("extra", "", Kind::Json),
 ];
 
+/// Each column's path split at the dots, computed once.
+fn column_segments() -> &'static [Vec<&'static str>] {
+    static SEGMENTS: std::sync::OnceLock<Vec<Vec<&'static str>>> = std::sync::OnceLock::new();
+    SEGMENTS.get_or_init(|| COLUMNS.iter().map(|c| c.segments().collect()).collect())
+}
+
 /// Index of the `extra` column in [`COLUMNS`].
 pub const EXTRA: usize = COLUMNS.len() - 1;
 
 /// The column holding exactly `path`, if any.
 pub fn column_for(path: &str) -> Option<(usize, &'static Column)> {
-    COLUMNS.iter().enumerate().find(|(_, c)| c.path == path && !c.path.is_empty())
+    COLUMNS
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.path == path && !c.path.is_empty())
 }
 
 /// One decomposed cell.
@@ -171,16 +228,17 @@ impl EventRow {
             if column.kind == Kind::Json || column.path.is_empty() {
                 continue;
             }
-            let segments: Vec<&str> = column.segments().collect();
+            let segments = &column_segments()[i];
             if column.kind == Kind::Time {
                 // The column always gets the instant; the text leaves only if it round-trips.
                 cells[i] = Cell::Time(published.timestamp_micros());
-                take(&mut rest, &segments, &|v| {
-                    v.as_str() == Some(format_timestamp(published).as_str())
+                let canonical = format_timestamp(published);
+                take(&mut rest, segments, &|v| {
+                    v.as_str() == Some(canonical.as_str())
                 });
                 continue;
             }
-            if let Some(v) = take(&mut rest, &segments, &|v| fits(column.kind, v)) {
+            if let Some(v) = take(&mut rest, segments, &|v| fits(column.kind, v)) {
                 cells[i] = scalar_cell(column.kind, v);
             }
         }
@@ -188,9 +246,12 @@ impl EventRow {
             let remaining = Value::Object(std::mem::take(&mut rest));
             let irregular = COLUMNS
                 .iter()
-                .filter(|c| !matches!(c.kind, Kind::Json | Kind::Time))
-                .any(|c| reaches_value(&remaining, &c.segments().collect::<Vec<_>>()));
-            let Value::Object(map) = remaining else { unreachable!() };
+                .zip(column_segments())
+                .filter(|(c, _)| !matches!(c.kind, Kind::Json | Kind::Time))
+                .any(|(_, segments)| reaches_value(&remaining, segments));
+            let Value::Object(map) = remaining else {
+                unreachable!()
+            };
             rest = map;
             irregular
         };
@@ -198,8 +259,7 @@ impl EventRow {
             if column.kind != Kind::Json || column.path.is_empty() {
                 continue;
             }
-            let segments: Vec<&str> = column.segments().collect();
-            if let Some(v) = take(&mut rest, &segments, &|_| true) {
+            if let Some(v) = take(&mut rest, &column_segments()[i], &|_| true) {
                 cells[i] = Cell::Str(v.to_string());
             }
         }
@@ -256,10 +316,18 @@ fn scalar_cell(kind: Kind, v: Value) -> Cell {
 }
 
 /// Removes the value at `path` if `accept` likes it, dropping objects that this empties.
-fn take(obj: &mut Map<String, Value>, path: &[&str], accept: &dyn Fn(&Value) -> bool) -> Option<Value> {
+fn take(
+    obj: &mut Map<String, Value>,
+    path: &[&str],
+    accept: &dyn Fn(&Value) -> bool,
+) -> Option<Value> {
     let (first, rest) = path.split_first()?;
     if rest.is_empty() {
-        return if accept(obj.get(*first)?) { obj.remove(*first) } else { None };
+        return if accept(obj.get(*first)?) {
+            obj.remove(*first)
+        } else {
+            None
+        };
     }
     let child = obj.get_mut(*first)?.as_object_mut()?;
     let taken = take(child, rest, accept)?;
@@ -271,7 +339,9 @@ fn take(obj: &mut Map<String, Value>, path: &[&str], accept: &dyn Fn(&Value) -> 
 
 /// Puts `value` at `path`, creating the objects on the way; never overwrites.
 fn put(obj: &mut Map<String, Value>, path: &[&str], value: Value) {
-    let Some((first, rest)) = path.split_first() else { return };
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
     if rest.is_empty() {
         obj.entry(first.to_string()).or_insert(value);
         return;
@@ -303,7 +373,7 @@ pub fn reconstruct(cells: &[Cell]) -> Value {
             put(&mut event, &column.segments().collect::<Vec<_>>(), value);
         }
     }
-    for (column, cell) in COLUMNS.iter().zip(cells) {
+    for ((column, cell), segments) in COLUMNS.iter().zip(cells).zip(column_segments()) {
         let value = match (column.kind, cell) {
             (Kind::Json, _) | (_, Cell::Null) => continue,
             (Kind::Time, Cell::Time(micros)) => match Timestamp::from_timestamp_micros(*micros) {
@@ -319,7 +389,7 @@ pub fn reconstruct(cells: &[Cell]) -> Value {
             (_, Cell::Bool(b)) => Value::Bool(*b),
             (_, Cell::Time(_)) => continue,
         };
-        put(&mut event, &column.segments().collect::<Vec<_>>(), value);
+        put(&mut event, segments, value);
     }
     Value::Object(event)
 }
@@ -340,18 +410,25 @@ mod tests {
 
     fn with(extra: Value) -> Value {
         let mut e = base();
-        e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         e
     }
 
     #[test]
     fn leaves_move_into_columns_and_nothing_is_left_over() {
-        let e = with(json!({"client": {"ipAddress": "1.2.3.4", "geographicalContext": {"geolocation": {"lat": 1.5, "lon": -2.25}}},
-                            "outcome": {"result": "SUCCESS"}, "securityContext": {"isProxy": false, "asNumber": 7}}));
+        let e = with(
+            json!({"client": {"ipAddress": "1.2.3.4", "geographicalContext": {"geolocation": {"lat": 1.5, "lon": -2.25}}},
+                            "outcome": {"result": "SUCCESS"}, "securityContext": {"isProxy": false, "asNumber": 7}}),
+        );
         let row = EventRow::decompose("org", e.clone()).unwrap();
         assert_eq!(row.cells[EXTRA], Cell::Null, "every leaf has a column");
         assert!(!row.irregular);
-        assert_eq!(row.cells[column_for("client.ipAddress").unwrap().0], Cell::Str("1.2.3.4".into()));
+        assert_eq!(
+            row.cells[column_for("client.ipAddress").unwrap().0],
+            Cell::Str("1.2.3.4".into())
+        );
         assert_eq!(reconstruct(&row.cells), e);
     }
 
@@ -368,21 +445,35 @@ mod tests {
 
     #[test]
     fn values_of_unexpected_types_stay_where_they_were() {
-        round_trip(with(json!({"version": 0, "client": {"geographicalContext": {"postalCode": 10013,
-            "geolocation": {"lat": 37, "lon": -122}}}})));
-        round_trip(with(json!({"authenticationContext": {"authenticationStep": 1.5}, "securityContext": {"asNumber": 18446744073709551615u64}})));
-        round_trip(with(json!({"debugContext": {"debugData": {"requestUri": 5, "other": "x"}}})));
+        round_trip(with(
+            json!({"version": 0, "client": {"geographicalContext": {"postalCode": 10013,
+            "geolocation": {"lat": 37, "lon": -122}}}}),
+        ));
+        round_trip(with(
+            json!({"authenticationContext": {"authenticationStep": 1.5}, "securityContext": {"asNumber": 18446744073709551615u64}}),
+        ));
+        round_trip(with(
+            json!({"debugContext": {"debugData": {"requestUri": 5, "other": "x"}}}),
+        ));
         round_trip(with(json!({"client": "not an object", "actor": [1, 2]})));
     }
 
     #[test]
     fn values_a_typed_column_could_not_take_mark_the_row_irregular() {
         let irregular = |e: Value| EventRow::decompose("org", e).unwrap().irregular;
-        assert!(irregular(with(json!({"client": {"ipAddress": ["1.2.3.4"]}}))));
-        assert!(irregular(with(json!({"client": [{"ipAddress": "1.2.3.4"}]}))));
+        assert!(irregular(with(
+            json!({"client": {"ipAddress": ["1.2.3.4"]}})
+        )));
+        assert!(irregular(with(
+            json!({"client": [{"ipAddress": "1.2.3.4"}]})
+        )));
         assert!(irregular(with(json!({"version": 0}))));
-        assert!(!irregular(with(json!({"client": {"ipAddress": null}, "version": "0"}))));
-        assert!(!irregular(with(json!({"debugContext": {"debugData": {"other": [1]}}}))));
+        assert!(!irregular(with(
+            json!({"client": {"ipAddress": null}, "version": "0"})
+        )));
+        assert!(!irregular(with(
+            json!({"debugContext": {"debugData": {"other": [1]}}})
+        )));
     }
 
     #[test]
@@ -395,9 +486,11 @@ mod tests {
 
     #[test]
     fn unknown_members_anywhere_survive() {
-        round_trip(with(json!({"insertionTimestamp": null, "newTopLevel": {"a": [1, {"b": "c"}]},
+        round_trip(with(
+            json!({"insertionTimestamp": null, "newTopLevel": {"a": [1, {"b": "c"}]},
             "client": {"ipAddress": "1.1.1.1", "newInClient": true},
-            "debugContext": {"debugData": {"requestUri": "/x", "dtHash": "abc"}}})));
+            "debugContext": {"debugData": {"requestUri": "/x", "dtHash": "abc"}}}),
+        ));
     }
 
     #[test]

@@ -14,6 +14,37 @@ pub mod layout;
 pub use duck::DuckDbStore;
 pub use layout::EventRow;
 
+/// Events encoded for storage, ready to be inserted in one transaction. Encoding is the
+/// expensive part; do it on the thread that decomposed the events, then hand the batch over.
+pub struct EventBatch {
+    records: ::duckdb::arrow::record_batch::RecordBatch,
+    earliest: Option<Timestamp>,
+    latest: Option<Timestamp>,
+}
+
+impl EventBatch {
+    /// Encodes decomposed events.
+    pub fn encode(rows: Vec<EventRow>) -> Result<EventBatch, StoreError> {
+        let earliest = rows.iter().map(|r| r.published).min();
+        let latest = rows.iter().map(|r| r.published).max();
+        Ok(EventBatch {
+            records: duck::batch::record_batch(rows)?,
+            earliest,
+            latest,
+        })
+    }
+
+    /// How many events.
+    pub fn len(&self) -> usize {
+        self.records.num_rows()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 use okwatch_model::Timestamp;
 use okwatch_query::{AttrPath, Expr, Keywords};
 use serde_json::Value;
@@ -156,6 +187,12 @@ pub enum StoreError {
         #[source]
         source: ::duckdb::Error,
     },
+    /// A batch could not be encoded for the database.
+    #[error("encoding a batch of events: {0}")]
+    Encoding(String),
+    /// There is no store at this path yet.
+    #[error("there is no store at {0} yet: import some events first (okwatch import FILE)")]
+    Missing(String),
     /// A cursor not made by this store.
     #[error("`{0}` is not a cursor this store handed out")]
     BadCursor(String),
@@ -176,8 +213,8 @@ pub enum StoreError {
 
 /// The store interface; DuckDB today, PostgreSQL behind the same trait later.
 pub trait Store: Send + Sync {
-    /// Stores decomposed events; duplicates of stored events are skipped.
-    fn insert(&self, rows: Vec<EventRow>) -> Result<InsertOutcome, StoreError>;
+    /// Stores a batch of events; duplicates of stored events are skipped.
+    fn insert(&self, batch: EventBatch) -> Result<InsertOutcome, StoreError>;
     /// One page of matching events.
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
     /// How many events match (`limit` and `after` are ignored).
@@ -190,7 +227,11 @@ pub trait Store: Send + Sync {
         top: usize,
     ) -> Result<Vec<(Option<String>, u64)>, StoreError>;
     /// Matching events counted per time bucket, oldest first; empty buckets are omitted.
-    fn count_by_time(&self, query: &EventQuery, bucket: Bucket) -> Result<Vec<(Timestamp, u64)>, StoreError>;
+    fn count_by_time(
+        &self,
+        query: &EventQuery,
+        bucket: Bucket,
+    ) -> Result<Vec<(Timestamp, u64)>, StoreError>;
     /// One event by uuid (the newest, if test data reuses a uuid).
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError>;
     /// Deletes events published before `cutoff`; returns how many.

@@ -15,24 +15,79 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 const PATHS: &[&str] = &[
-    "eventType", "displayMessage", "severity", "version", "legacyEventType",
-    "actor", "actor.id", "actor.alternateId", "actor.displayName", "actor.type", "actor.detailEntry", "actor.detailEntry.k",
-    "client", "client.ipAddress", "client.zone", "client.userAgent.browser", "client.userAgent",
-    "client.geographicalContext", "client.geographicalContext.country", "client.geographicalContext.postalCode",
+    "eventType",
+    "displayMessage",
+    "severity",
+    "version",
+    "legacyEventType",
+    "actor",
+    "actor.id",
+    "actor.alternateId",
+    "actor.displayName",
+    "actor.type",
+    "actor.detailEntry",
+    "actor.detailEntry.k",
+    "client",
+    "client.ipAddress",
+    "client.zone",
+    "client.userAgent.browser",
+    "client.userAgent",
+    "client.geographicalContext",
+    "client.geographicalContext.country",
+    "client.geographicalContext.postalCode",
     "client.geographicalContext.geolocation.lat",
-    "outcome", "outcome.result", "outcome.reason",
-    "target", "target.id", "target.type", "target.displayName", "target.alternateId", "target.detailEntry.k",
-    "request.ipChain", "request.ipChain.ip", "request.ipChain.geographicalContext.city",
-    "debugContext", "debugContext.debugData", "debugContext.debugData.requestUri", "debugContext.debugData.factor",
-    "debugContext.debugData.k", "debugContext.debugData.requestId",
-    "securityContext.isProxy", "securityContext.asNumber", "securityContext.isp", "securityContext.userBehaviors.name",
-    "authenticationContext.externalSessionId", "authenticationContext.authenticationStep", "authenticationContext.issuer.type",
-    "transaction.id", "transaction.detail.k", "device", "device.id",
+    "outcome",
+    "outcome.result",
+    "outcome.reason",
+    "target",
+    "target.id",
+    "target.type",
+    "target.displayName",
+    "target.alternateId",
+    "target.detailEntry.k",
+    "request.ipChain",
+    "request.ipChain.ip",
+    "request.ipChain.geographicalContext.city",
+    "debugContext",
+    "debugContext.debugData",
+    "debugContext.debugData.requestUri",
+    "debugContext.debugData.factor",
+    "debugContext.debugData.k",
+    "debugContext.debugData.requestId",
+    "securityContext.isProxy",
+    "securityContext.asNumber",
+    "securityContext.isp",
+    "securityContext.userBehaviors.name",
+    "authenticationContext.externalSessionId",
+    "authenticationContext.authenticationStep",
+    "authenticationContext.issuer.type",
+    "transaction.id",
+    "transaction.detail.k",
+    "device",
+    "device.id",
 ];
 
 const STRINGS: &[&str] = &[
-    "", "x", "null", "User", "AppInstance", "SUCCESS", "FAILURE", "user.session.start", "user.authentication.sso",
-    "Slack", "United States", "102.89.34.17", "0", "a-b", "San Francisco", "k", "CHROME", "/app/", "WARN", "INFO",
+    "",
+    "x",
+    "null",
+    "User",
+    "AppInstance",
+    "SUCCESS",
+    "FAILURE",
+    "user.session.start",
+    "user.authentication.sso",
+    "Slack",
+    "United States",
+    "102.89.34.17",
+    "0",
+    "a-b",
+    "San Francisco",
+    "k",
+    "CHROME",
+    "/app/",
+    "WARN",
+    "INFO",
 ];
 
 fn arb_scalar() -> impl Strategy<Value = Value> {
@@ -49,8 +104,18 @@ fn arb_value() -> impl Strategy<Value = Value> {
     arb_scalar().prop_recursive(3, 12, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(&["id", "type", "k", "name", "ip", "city", "displayName"][..]), inner), 0..3)
-                .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            prop::collection::vec(
+                (
+                    prop::sample::select(
+                        &["id", "type", "k", "name", "ip", "city", "displayName"][..]
+                    ),
+                    inner
+                ),
+                0..3
+            )
+            .prop_map(|kv| Value::Object(
+                kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
         ]
     })
 }
@@ -84,7 +149,11 @@ fn samples() -> Vec<Value> {
     for entry in std::fs::read_dir(dir).expect("shared samples") {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "ndjson") {
-            for line in std::fs::read_to_string(&path).unwrap().lines().filter(|l| !l.trim().is_empty()) {
+            for line in std::fs::read_to_string(&path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+            {
                 out.push(serde_json::from_str(line).unwrap());
             }
         }
@@ -117,8 +186,13 @@ fn corpus() -> &'static Corpus {
             e["published"] = json!(okwatch_model::format_timestamp(t));
         }
         let store = DuckDbStore::open_in_memory().unwrap();
-        let rows: Vec<EventRow> = events.iter().map(|e| EventRow::decompose("acme", e.clone()).unwrap()).collect();
-        let outcome = store.insert(rows).unwrap();
+        let rows: Vec<EventRow> = events
+            .iter()
+            .map(|e| EventRow::decompose("acme", e.clone()).unwrap())
+            .collect();
+        let outcome = store
+            .insert(okwatch_store::EventBatch::encode(rows).unwrap())
+            .unwrap();
         assert_eq!(outcome.stored as usize, events.len());
         Corpus { store, events }
     })
@@ -154,17 +228,31 @@ fn arb_filter() -> impl Strategy<Value = Expr> {
 
 fn store_uuids(query: &EventQuery) -> BTreeSet<String> {
     let page = corpus().store.search(query).unwrap();
-    page.events.iter().map(|e| e.event["uuid"].as_str().unwrap().to_string()).collect()
+    page.events
+        .iter()
+        .map(|e| e.event["uuid"].as_str().unwrap().to_string())
+        .collect()
 }
 
 fn expected_uuids(pred: impl Fn(&Value) -> bool) -> BTreeSet<String> {
-    corpus().events.iter().filter(|e| pred(e)).map(|e| e["uuid"].as_str().unwrap().to_string()).collect()
+    corpus()
+        .events
+        .iter()
+        .filter(|e| pred(e))
+        .map(|e| e["uuid"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn every_stored_event_comes_back_unchanged() {
     let c = corpus();
-    let page = c.store.search(&EventQuery { limit: usize::MAX, ..Default::default() }).unwrap();
+    let page = c
+        .store
+        .search(&EventQuery {
+            limit: usize::MAX,
+            ..Default::default()
+        })
+        .unwrap();
     assert_eq!(page.events.len(), c.events.len());
     let mut by_uuid: std::collections::HashMap<&str, &Value> = std::collections::HashMap::new();
     for e in &c.events {
@@ -172,20 +260,35 @@ fn every_stored_event_comes_back_unchanged() {
     }
     for stored in &page.events {
         let uuid = stored.event["uuid"].as_str().unwrap();
-        assert_eq!(&stored.event, by_uuid[uuid], "event {uuid} changed in the store");
+        assert_eq!(
+            &stored.event, by_uuid[uuid],
+            "event {uuid} changed in the store"
+        );
     }
 }
 
 #[test]
 fn filters_select_exactly_what_the_evaluator_selects() {
-    let mut runner = TestRunner::new(Config { cases: 400, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 400,
+        ..Config::default()
+    });
     runner
         .run(&arb_filter(), |filter| {
-            let query = EventQuery { filter: Some(filter.clone()), limit: usize::MAX, ..Default::default() };
+            let query = EventQuery {
+                filter: Some(filter.clone()),
+                limit: usize::MAX,
+                ..Default::default()
+            };
             let expected = expected_uuids(|e| matches(&filter, e));
             let got = store_uuids(&query);
             prop_assert_eq!(&got, &expected, "filter: {}", filter);
-            prop_assert_eq!(corpus().store.count(&query).unwrap() as usize, expected.len(), "count for {}", filter);
+            prop_assert_eq!(
+                corpus().store.count(&query).unwrap() as usize,
+                expected.len(),
+                "count for {}",
+                filter
+            );
             Ok(())
         })
         .unwrap();
@@ -194,15 +297,41 @@ fn filters_select_exactly_what_the_evaluator_selects() {
 #[test]
 fn keyword_searches_find_exactly_what_the_evaluator_finds() {
     let words = prop::collection::vec(
-        prop::sample::select(&["slack", "102.89.34.17", "san", "francisco", "user", "success", "a", "b", "a-b",
-                               "acme.example", "2024-01-01t00:00:00.000z", "chrome", "app", "null", "x", "mfa", "k"][..]),
+        prop::sample::select(
+            &[
+                "slack",
+                "102.89.34.17",
+                "san",
+                "francisco",
+                "user",
+                "success",
+                "a",
+                "b",
+                "a-b",
+                "acme.example",
+                "2024-01-01t00:00:00.000z",
+                "chrome",
+                "app",
+                "null",
+                "x",
+                "mfa",
+                "k",
+            ][..],
+        ),
         1..3,
     );
-    let mut runner = TestRunner::new(Config { cases: 120, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 120,
+        ..Config::default()
+    });
     runner
         .run(&words, |words| {
             let keywords = Keywords::parse(&words.join(" ")).unwrap();
-            let query = EventQuery { keywords: keywords.clone(), limit: usize::MAX, ..Default::default() };
+            let query = EventQuery {
+                keywords: keywords.clone(),
+                limit: usize::MAX,
+                ..Default::default()
+            };
             let expected = expected_uuids(|e| keywords.matches(e));
             prop_assert_eq!(store_uuids(&query), expected, "q: {:?}", words);
             Ok(())
@@ -212,13 +341,26 @@ fn keyword_searches_find_exactly_what_the_evaluator_finds() {
 
 #[test]
 fn paging_with_cursors_visits_every_match_once_in_order() {
-    let filter = okwatch_query::parse_and_validate(r#"target.type eq "AppInstance" or outcome.result eq "FAILURE""#, okwatch_query::Dialect::Okwatch).unwrap();
+    let filter = okwatch_query::parse_and_validate(
+        r#"target.type eq "AppInstance" or outcome.result eq "FAILURE""#,
+        okwatch_query::Dialect::Okwatch,
+    )
+    .unwrap();
     for order in [Order::Desc, Order::Asc] {
-        let mut query = EventQuery { filter: Some(filter.clone()), limit: 97, order, ..Default::default() };
+        let mut query = EventQuery {
+            filter: Some(filter.clone()),
+            limit: 97,
+            order,
+            ..Default::default()
+        };
         let mut seen = Vec::new();
         loop {
             let page = corpus().store.search(&query).unwrap();
-            seen.extend(page.events.iter().map(|e| e.event["published"].as_str().unwrap().to_string()));
+            seen.extend(
+                page.events
+                    .iter()
+                    .map(|e| e.event["published"].as_str().unwrap().to_string()),
+            );
             match page.next {
                 Some(next) => query.after = Some(next),
                 None => break,
@@ -237,13 +379,29 @@ fn paging_with_cursors_visits_every_match_once_in_order() {
 
 #[test]
 fn grouped_counts_add_up_to_the_filtered_count() {
-    let filter = okwatch_query::parse_and_validate(r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#, okwatch_query::Dialect::Okwatch).unwrap();
-    let query = EventQuery { filter: Some(filter.clone()), ..Default::default() };
-    let groups = corpus().store.count_by_field(&query, &AttrPath::from_dotted("client.ipAddress"), 1_000_000).unwrap();
+    let filter = okwatch_query::parse_and_validate(
+        r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#,
+        okwatch_query::Dialect::Okwatch,
+    )
+    .unwrap();
+    let query = EventQuery {
+        filter: Some(filter.clone()),
+        ..Default::default()
+    };
+    let groups = corpus()
+        .store
+        .count_by_field(
+            &query,
+            &AttrPath::from_dotted("client.ipAddress"),
+            1_000_000,
+        )
+        .unwrap();
     let total: u64 = groups.iter().map(|(_, n)| n).sum();
     assert_eq!(total, corpus().store.count(&query).unwrap());
     assert!(groups.windows(2).all(|w| w[0].1 >= w[1].1), "largest first");
-    let days = corpus().store.count_by_time(&query, okwatch_store::Bucket::Day).unwrap();
+    let days = corpus()
+        .store
+        .count_by_time(&query, okwatch_store::Bucket::Day)
+        .unwrap();
     assert_eq!(days.iter().map(|(_, n)| n).sum::<u64>(), total);
 }
-

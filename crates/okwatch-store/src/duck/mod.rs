@@ -6,20 +6,21 @@
 //! queries skip whole blocks, and events arrive roughly in time order, so those blocks are
 //! tight.
 
+pub(crate) mod batch;
 pub mod sql;
 
-use crate::layout::{column_for, reconstruct, Cell, EventRow, Kind, COLUMNS};
+use crate::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
 use crate::{
-    Bucket, Cursor, EventPage, EventQuery, InsertOutcome, Order, Store, StoreError, StoreStats,
-    StoredEvent,
+    Bucket, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, Store, StoreError,
+    StoreStats, StoredEvent,
 };
-use ::duckdb::types::{TimeUnit, Value as DuckValue, ValueRef};
-use ::duckdb::{appender_params_from_iter, Connection};
+use ::duckdb::types::{TimeUnit, ValueRef};
+use ::duckdb::Connection;
 use chrono::{Datelike, DurationRound, TimeDelta};
 use okwatch_model::Timestamp;
 use okwatch_query::{matches, resolve, AttrPath};
 use serde_json::Value;
-use sql::{compile_filter, compile_keywords, quote, Pred};
+use sql::{compile_filter, compile_keywords, quote, Pred, Rows};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -32,6 +33,12 @@ const VERIFY_CHUNK: usize = 1000;
 struct Inner {
     conn: Connection,
     next_seq: i64,
+}
+
+/// A query compiled for regular and for irregular rows (see [`Rows`]).
+struct Plan {
+    branches: [(&'static str, Pred); 2],
+    exact: bool,
 }
 
 /// The DuckDB-backed [`Store`].
@@ -70,20 +77,74 @@ impl DuckDbStore {
     pub fn open(path: &Path) -> Result<DuckDbStore, StoreError> {
         let conn = Connection::open(path)
             .map_err(db_err(format!("opening the store at {}", path.display())))?;
-        Self::init(conn, Some(path.to_path_buf()))
+        Self::init(conn, Some(path.to_path_buf()), true)
+    }
+
+    /// Opens an existing store for reading only. Any number of processes may read a store at
+    /// once, as long as none has it open for writing.
+    pub fn open_read_only(path: &Path) -> Result<DuckDbStore, StoreError> {
+        let context = format!("opening the store at {} for reading", path.display());
+        if !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        let config = ::duckdb::Config::default()
+            .access_mode(::duckdb::AccessMode::ReadOnly)
+            .map_err(db_err(context.clone()))?;
+        let conn = Connection::open_with_flags(path, config).map_err(db_err(context))?;
+        Self::init(conn, Some(path.to_path_buf()), false)
     }
 
     /// An in-memory store, for tests and one-off runs.
     pub fn open_in_memory() -> Result<DuckDbStore, StoreError> {
         let conn = Connection::open_in_memory().map_err(db_err("opening an in-memory store"))?;
-        Self::init(conn, None)
+        Self::init(conn, None, true)
     }
 
-    fn init(conn: Connection, path: Option<PathBuf>) -> Result<DuckDbStore, StoreError> {
+    fn init(
+        conn: Connection,
+        path: Option<PathBuf>,
+        writable: bool,
+    ) -> Result<DuckDbStore, StoreError> {
+        if writable {
+            Self::create_tables(&conn)?;
+        }
+        let found: String = conn
+            .query_row(
+                "SELECT value FROM okwatch_meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err("reading the store's schema version"))?;
+        let found: i64 = found.parse().unwrap_or(i64::MAX);
+        if found > SCHEMA_VERSION {
+            return Err(StoreError::SchemaVersion {
+                path: path
+                    .as_ref()
+                    .map_or("memory".into(), |p| p.display().to_string()),
+                found,
+                supported: SCHEMA_VERSION,
+            });
+        }
+        let next_seq: i64 = conn
+            .query_row("SELECT COALESCE(max(seq), 0) + 1 FROM events", [], |r| {
+                r.get(0)
+            })
+            .map_err(db_err("reading the last sequence number"))?;
+        Ok(DuckDbStore {
+            inner: Mutex::new(Inner { conn, next_seq }),
+            path,
+        })
+    }
+
+    fn create_tables(conn: &Connection) -> Result<(), StoreError> {
         let columns: Vec<String> = COLUMNS
             .iter()
             .map(|c| {
-                let not_null = if matches!(c.name, "uuid" | "published") { " NOT NULL" } else { "" };
+                let not_null = if matches!(c.name, "uuid" | "published") {
+                    " NOT NULL"
+                } else {
+                    ""
+                };
                 format!("{} {}{not_null}", c.name, sql_type(c.kind))
             })
             .collect();
@@ -99,31 +160,15 @@ impl DuckDbStore {
              CREATE TEMP TABLE staging AS SELECT * FROM events LIMIT 0;",
             columns.join(",\n                 ")
         ))
-        .map_err(db_err("creating the store's tables"))?;
-        let found: String = conn
-            .query_row("SELECT value FROM okwatch_meta WHERE key = 'schema_version'", [], |r| r.get(0))
-            .map_err(db_err("reading the store's schema version"))?;
-        let found: i64 = found.parse().unwrap_or(i64::MAX);
-        if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaVersion {
-                path: path.as_ref().map_or("memory".into(), |p| p.display().to_string()),
-                found,
-                supported: SCHEMA_VERSION,
-            });
-        }
-        let next_seq: i64 = conn
-            .query_row("SELECT COALESCE(max(seq), 0) + 1 FROM events", [], |r| r.get(0))
-            .map_err(db_err("reading the last sequence number"))?;
-        Ok(DuckDbStore {
-            inner: Mutex::new(Inner { conn, next_seq }),
-            path,
-        })
+        .map_err(db_err("creating the store's tables"))
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves DuckDB itself consistent (it has its own
         // transactions), so carrying on is safe.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Writes everything to the database file and truncates the write-ahead log.
@@ -137,7 +182,10 @@ impl DuckDbStore {
     /// Runs a SQL query and returns its rows as text, for benchmarks and diagnostics.
     pub fn query_text(&self, sql: &str) -> Result<Vec<Vec<String>>, StoreError> {
         let inner = self.lock();
-        let mut stmt = inner.conn.prepare(sql).map_err(db_err("preparing a query"))?;
+        let mut stmt = inner
+            .conn
+            .prepare(sql)
+            .map_err(db_err("preparing a query"))?;
         let mut rows = stmt.query([]).map_err(db_err("running a query"))?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(db_err("reading a row"))? {
@@ -169,15 +217,53 @@ impl DuckDbStore {
         parts
     }
 
-    fn predicate(query: &EventQuery) -> Pred {
+    fn predicate(query: &EventQuery, rows: Rows) -> Pred {
         let mut preds = Vec::new();
         if let Some(filter) = &query.filter {
-            preds.push(compile_filter(filter));
+            preds.push(compile_filter(filter, rows));
         }
         if !query.keywords.is_empty() {
             preds.push(compile_keywords(&query.keywords));
         }
         Pred::and(preds)
+    }
+
+    fn plan(query: &EventQuery) -> Plan {
+        let regular = Self::predicate(query, Rows::Regular);
+        let irregular = Self::predicate(query, Rows::Irregular);
+        Plan {
+            exact: regular.is_exact() && irregular.is_exact(),
+            branches: [("NOT irregular", regular), ("irregular", irregular)],
+        }
+    }
+
+    /// `SELECT select FROM events WHERE …` for regular and for irregular rows, glued with
+    /// UNION ALL. Each branch's own predicate (`pick` chooses `sure`, `maybe` or a mix) stays a
+    /// plain conjunction DuckDB can push into the scan; the irregular branch is almost always
+    /// skipped whole by the block statistics on `irregular`.
+    fn union(
+        query: &EventQuery,
+        plan: &Plan,
+        select: impl Fn(&Pred) -> String,
+        pick: impl Fn(&Pred) -> String,
+        extra: &[String],
+    ) -> String {
+        let branches: Vec<String> = plan
+            .branches
+            .iter()
+            .map(|(rows, pred)| {
+                let mut conditions = Self::base_where(query);
+                conditions.push(rows.to_string());
+                conditions.push(pick(pred));
+                conditions.extend(extra.iter().cloned());
+                format!(
+                    "SELECT {} FROM events WHERE {}",
+                    select(pred),
+                    conditions.join(" AND ")
+                )
+            })
+            .collect();
+        branches.join(" UNION ALL ")
     }
 
     /// The reference check for rows SQL could not decide.
@@ -209,17 +295,6 @@ fn cell_of(value: ValueRef<'_>) -> Cell {
     }
 }
 
-fn duck_value(cell: Cell) -> DuckValue {
-    match cell {
-        Cell::Null => DuckValue::Null,
-        Cell::Str(s) => DuckValue::Text(s),
-        Cell::Int(i) => DuckValue::BigInt(i),
-        Cell::Float(f) => DuckValue::Double(f),
-        Cell::Bool(b) => DuckValue::Boolean(b),
-        Cell::Time(t) => DuckValue::Timestamp(TimeUnit::Microsecond, t),
-    }
-}
-
 /// Reads `org, seq, <COLUMNS...>[, sure]` rows.
 fn read_events(
     conn: &Connection,
@@ -235,7 +310,9 @@ fn read_events(
         let seq: i64 = row.get(1).map_err(db_err("reading seq"))?;
         let mut cells = Vec::with_capacity(COLUMNS.len());
         for i in 0..COLUMNS.len() {
-            cells.push(cell_of(row.get_ref(i + 2).map_err(db_err("reading a column"))?));
+            cells.push(cell_of(
+                row.get_ref(i + 2).map_err(db_err("reading a column"))?,
+            ));
         }
         let sure = match row.get_ref(COLUMNS.len() + 2) {
             Ok(ValueRef::Boolean(b)) => b,
@@ -275,57 +352,54 @@ fn group_key(event: &Value, field: &AttrPath) -> Option<String> {
 }
 
 impl Store for DuckDbStore {
-    fn insert(&self, rows: Vec<EventRow>) -> Result<InsertOutcome, StoreError> {
-        if rows.is_empty() {
+    fn insert(&self, batch: EventBatch) -> Result<InsertOutcome, StoreError> {
+        let (Some(min), Some(max)) = (batch.earliest, batch.latest) else {
             return Ok(InsertOutcome::default());
-        }
-        let total = rows.len() as u64;
-        let (min, max) = rows.iter().fold((i64::MAX, i64::MIN), |(lo, hi), r| {
-            let p = r.published.timestamp_micros();
-            (lo.min(p), hi.max(p))
-        });
-        let now = chrono::Utc::now().timestamp_micros();
+        };
+        let total = batch.len() as u64;
+        let now = timestamp_literal(chrono::Utc::now());
         let mut inner = self.lock();
         let first_seq = inner.next_seq;
-        let tx = inner.conn.transaction().map_err(db_err("starting an insert"))?;
-        tx.execute_batch("DELETE FROM staging").map_err(db_err("clearing the staging table"))?;
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(db_err("starting an insert"))?;
+        tx.execute_batch("DELETE FROM staging")
+            .map_err(db_err("clearing the staging table"))?;
         {
-            let mut appender = tx.appender("staging").map_err(db_err("opening the appender"))?;
-            for (i, row) in rows.into_iter().enumerate() {
-                let head = [
-                    DuckValue::Text(row.org),
-                    DuckValue::BigInt(first_seq + i as i64),
-                    DuckValue::Timestamp(TimeUnit::Microsecond, now),
-                    DuckValue::Boolean(row.irregular),
-                ];
-                let values = head.into_iter().chain(row.cells.into_iter().map(duck_value));
-                appender
-                    .append_row(appender_params_from_iter(values))
-                    .map_err(db_err("staging events"))?;
-            }
+            let mut appender = tx
+                .appender("staging")
+                .map_err(db_err("opening the appender"))?;
+            appender
+                .append_record_batch(batch.records)
+                .map_err(db_err("staging events"))?;
             appender.flush().map_err(db_err("staging events"))?;
         }
         // Identity is (org, uuid, published): real uuids are unique, and a repeated event has
         // the same `published`, which lets the block statistics skip everything outside the
         // batch's time span.
+        let columns: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+        let columns = columns.join(", ");
         let stored = tx
             .execute(
                 &format!(
                     "INSERT INTO events
-                     SELECT * FROM staging s
-                     WHERE NOT EXISTS (
-                         SELECT 1 FROM events e
-                         WHERE e.published BETWEEN {lo} AND {hi}
-                           AND e.org = s.org AND e.uuid = s.uuid AND e.published = s.published)
-                     QUALIFY row_number() OVER (PARTITION BY org, uuid, published ORDER BY seq) = 1",
-                    lo = micros_literal(min),
-                    hi = micros_literal(max),
+                     SELECT org, {first_seq} + row_number() OVER () - 1, {now}, irregular, {columns}
+                     FROM (
+                         SELECT * FROM staging s
+                         WHERE NOT EXISTS (
+                             SELECT 1 FROM events e
+                             WHERE e.published BETWEEN {lo} AND {hi}
+                               AND e.org = s.org AND e.uuid = s.uuid AND e.published = s.published)
+                         QUALIFY row_number() OVER (PARTITION BY org, uuid, published) = 1)",
+                    lo = timestamp_literal(min),
+                    hi = timestamp_literal(max),
                 ),
                 [],
             )
             .map_err(db_err("storing events"))? as u64;
         tx.commit().map_err(db_err("committing events"))?;
-        inner.next_seq = first_seq + total as i64;
+        inner.next_seq = first_seq + stored as i64;
         Ok(InsertOutcome {
             stored,
             duplicates: total - stored,
@@ -334,35 +408,46 @@ impl Store for DuckDbStore {
 
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
         if query.limit == 0 {
-            return Ok(EventPage { events: Vec::new(), next: None });
+            return Ok(EventPage {
+                events: Vec::new(),
+                next: None,
+            });
         }
-        let pred = Self::predicate(query);
-        let exact = pred.is_exact();
+        let plan = Self::plan(query);
+        let exact = plan.exact;
         let (dir, cmp) = match query.order {
             Order::Asc => ("ASC", ">"),
             Order::Desc => ("DESC", "<"),
         };
         // DuckDB's LIMIT is a signed 64-bit number.
         let limit = query.limit.min(i64::MAX as usize);
-        let chunk = if exact { limit } else { limit.max(VERIFY_CHUNK) };
+        let chunk = if exact {
+            limit
+        } else {
+            limit.max(VERIFY_CHUNK)
+        };
         let mut events = Vec::new();
         let mut after = query.after;
         let inner = self.lock();
         loop {
-            let mut conditions = Self::base_where(query);
-            conditions.push(pred.maybe.clone());
+            let mut extra = Vec::new();
             if let Some(c) = after {
                 let p = micros_literal(c.published_micros);
-                conditions.push(format!(
+                extra.push(format!(
                     "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
                     c.seq
                 ));
             }
+            let list = Self::select_list();
+            let union = Self::union(
+                query,
+                &plan,
+                |p| format!("{list}, {} AS sure", p.sure),
+                |p| p.maybe.clone(),
+                &extra,
+            );
             let sql = format!(
-                "SELECT {}, {} AS sure FROM events WHERE {} ORDER BY published {dir}, seq {dir} LIMIT {chunk}",
-                Self::select_list(),
-                pred.sure,
-                conditions.join(" AND "),
+                "SELECT * FROM ({union}) ORDER BY published {dir}, seq {dir} LIMIT {chunk}"
             );
             let mut last = None;
             let seen = read_events(&inner.conn, &sql, |event, sure| {
@@ -381,41 +466,70 @@ impl Store for DuckDbStore {
             after = last;
         }
         let next = (events.len() == query.limit)
-            .then(|| events.last().map(|e| Cursor { published_micros: event_published_micros(e), seq: e.seq }))
+            .then(|| {
+                events.last().map(|e| Cursor {
+                    published_micros: event_published_micros(e),
+                    seq: e.seq,
+                })
+            })
             .flatten();
         Ok(EventPage { events, next })
     }
 
     fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
-        let pred = Self::predicate(query);
-        let mut conditions = Self::base_where(query);
-        conditions.push(pred.sure.clone());
+        let plan = Self::plan(query);
+        let union = Self::union(
+            query,
+            &plan,
+            |_| "count(*) AS n".into(),
+            |p| p.sure.clone(),
+            &[],
+        );
         let inner = self.lock();
         let sure: i64 = inner
             .conn
-            .query_row(&format!("SELECT count(*) FROM events WHERE {}", conditions.join(" AND ")), [], |r| r.get(0))
+            .query_row(
+                &format!("SELECT CAST(sum(n) AS BIGINT) FROM ({union})"),
+                [],
+                |r| r.get(0),
+            )
             .map_err(db_err("counting events"))?;
         let mut total = sure as u64;
-        if !pred.is_exact() {
-            total += self.count_unsure(&inner, query, &pred, |_| ())?;
+        if !plan.exact {
+            total += self.count_unsure(&inner, query, &plan, |_| ())?;
         }
         Ok(total)
     }
 
-    fn count_by_field(&self, query: &EventQuery, field: &AttrPath, top: usize) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+    fn count_by_field(
+        &self,
+        query: &EventQuery,
+        field: &AttrPath,
+        top: usize,
+    ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
         let key = group_key_sql(field)?;
-        let pred = Self::predicate(query);
-        let mut conditions = Self::base_where(query);
-        conditions.push(pred.sure.clone());
-        let limit = if pred.is_exact() { format!("LIMIT {top}") } else { String::new() };
-        let sql = format!(
-            "SELECT {key} AS k, count(*) AS n FROM events WHERE {} GROUP BY k ORDER BY n DESC, k {limit}",
-            conditions.join(" AND ")
+        let plan = Self::plan(query);
+        let union = Self::union(
+            query,
+            &plan,
+            |_| format!("{key} AS k"),
+            |p| p.sure.clone(),
+            &[],
         );
+        let limit = if plan.exact {
+            format!("LIMIT {top}")
+        } else {
+            String::new()
+        };
+        let sql =
+            format!("SELECT k, count(*) AS n FROM ({union}) GROUP BY k ORDER BY n DESC, k {limit}");
         let inner = self.lock();
         let mut groups: Vec<(Option<String>, u64)> = Vec::new();
         {
-            let mut stmt = inner.conn.prepare(&sql).map_err(db_err("preparing a group count"))?;
+            let mut stmt = inner
+                .conn
+                .prepare(&sql)
+                .map_err(db_err("preparing a group count"))?;
             let mut rows = stmt.query([]).map_err(db_err("grouping events"))?;
             while let Some(row) = rows.next().map_err(db_err("reading groups"))? {
                 let k: Option<String> = row.get(0).map_err(db_err("reading a group key"))?;
@@ -423,9 +537,9 @@ impl Store for DuckDbStore {
                 groups.push((k, n as u64));
             }
         }
-        if !pred.is_exact() {
+        if !plan.exact {
             let mut extra: Vec<Option<String>> = Vec::new();
-            self.count_unsure(&inner, query, &pred, |e| extra.push(group_key(e, field)))?;
+            self.count_unsure(&inner, query, &plan, |e| extra.push(group_key(e, field)))?;
             for k in extra {
                 match groups.iter_mut().find(|(g, _)| *g == k) {
                     Some((_, n)) => *n += 1,
@@ -438,20 +552,33 @@ impl Store for DuckDbStore {
         Ok(groups)
     }
 
-    fn count_by_time(&self, query: &EventQuery, bucket: Bucket) -> Result<Vec<(Timestamp, u64)>, StoreError> {
-        let pred = Self::predicate(query);
-        let mut conditions = Self::base_where(query);
-        conditions.push(pred.sure.clone());
+    fn count_by_time(
+        &self,
+        query: &EventQuery,
+        bucket: Bucket,
+    ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
+        let plan = Self::plan(query);
+        let union = Self::union(
+            query,
+            &plan,
+            |_| "published".into(),
+            |p| p.sure.clone(),
+            &[],
+        );
         let sql = format!(
-            "SELECT epoch_us(date_trunc('{}', published)) AS b, count(*) FROM events WHERE {} GROUP BY b ORDER BY b",
-            bucket.name(),
-            conditions.join(" AND ")
+            "SELECT epoch_us(date_trunc('{}', published)) AS b, count(*) FROM ({union}) GROUP BY b ORDER BY b",
+            bucket.name()
         );
         let inner = self.lock();
         let mut buckets: Vec<(Timestamp, u64)> = Vec::new();
         {
-            let mut stmt = inner.conn.prepare(&sql).map_err(db_err("preparing a histogram"))?;
-            let mut rows = stmt.query([]).map_err(db_err("counting events over time"))?;
+            let mut stmt = inner
+                .conn
+                .prepare(&sql)
+                .map_err(db_err("preparing a histogram"))?;
+            let mut rows = stmt
+                .query([])
+                .map_err(db_err("counting events over time"))?;
             while let Some(row) = rows.next().map_err(db_err("reading a histogram"))? {
                 let micros: i64 = row.get(0).map_err(db_err("reading a bucket"))?;
                 let n: i64 = row.get(1).map_err(db_err("reading a bucket count"))?;
@@ -460,10 +587,14 @@ impl Store for DuckDbStore {
                 }
             }
         }
-        if !pred.is_exact() {
+        if !plan.exact {
             let mut extra = Vec::new();
-            self.count_unsure(&inner, query, &pred, |e| {
-                if let Some(t) = e.get("published").and_then(Value::as_str).and_then(okwatch_model::parse_timestamp) {
+            self.count_unsure(&inner, query, &plan, |e| {
+                if let Some(t) = e
+                    .get("published")
+                    .and_then(Value::as_str)
+                    .and_then(okwatch_model::parse_timestamp)
+                {
                     extra.push(truncate(t, bucket));
                 }
             })?;
@@ -479,7 +610,9 @@ impl Store for DuckDbStore {
     }
 
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let org_clause = org.map(|o| format!(" AND org = {}", quote(o))).unwrap_or_default();
+        let org_clause = org
+            .map(|o| format!(" AND org = {}", quote(o)))
+            .unwrap_or_default();
         let sql = format!(
             "SELECT {} FROM events WHERE uuid = {}{org_clause} ORDER BY published DESC, seq DESC LIMIT 1",
             Self::select_list(),
@@ -498,7 +631,13 @@ impl Store for DuckDbStore {
         let inner = self.lock();
         let n = inner
             .conn
-            .execute(&format!("DELETE FROM events WHERE published < {}", timestamp_literal(cutoff)), [])
+            .execute(
+                &format!(
+                    "DELETE FROM events WHERE published < {}",
+                    timestamp_literal(cutoff)
+                ),
+                [],
+            )
             .map_err(db_err("purging old events"))?;
         Ok(n as u64)
     }
@@ -546,11 +685,21 @@ impl Store for DuckDbStore {
 impl DuckDbStore {
     /// Streams the rows SQL could not decide, verifies each, and hands the matching events to
     /// `each`; returns how many matched.
-    fn count_unsure(&self, inner: &Inner, query: &EventQuery, pred: &Pred, mut each: impl FnMut(&Value)) -> Result<u64, StoreError> {
-        let mut conditions = Self::base_where(query);
-        conditions.push(pred.maybe.clone());
-        conditions.push(format!("NOT {}", pred.sure));
-        let sql = format!("SELECT {} FROM events WHERE {}", Self::select_list(), conditions.join(" AND "));
+    fn count_unsure(
+        &self,
+        inner: &Inner,
+        query: &EventQuery,
+        plan: &Plan,
+        mut each: impl FnMut(&Value),
+    ) -> Result<u64, StoreError> {
+        let list = Self::select_list();
+        let sql = Self::union(
+            query,
+            plan,
+            |_| list.clone(),
+            |p| format!("{} AND NOT {}", p.maybe, p.sure),
+            &[],
+        );
         let mut n = 0;
         read_events(&inner.conn, &sql, |e, _| {
             if Self::verify(query, &e.event) {
@@ -585,14 +734,27 @@ fn group_key_sql(field: &AttrPath) -> Result<String, StoreError> {
     let json = COLUMNS
         .iter()
         .filter(|c| c.kind == Kind::Json)
-        .filter(|c| c.path.is_empty() || dotted == c.path || dotted.starts_with(&format!("{}.", c.path)))
+        .filter(|c| {
+            c.path.is_empty() || dotted == c.path || dotted.starts_with(&format!("{}.", c.path))
+        })
         .max_by_key(|c| c.path.len())
         .expect("the extra column encloses every path");
     if ["target", "request.ipChain"].contains(&json.path) {
         return Err(unsupported());
     }
-    let skip = if json.path.is_empty() { 0 } else { json.segments().count() };
-    let relative: Vec<String> = field.segments[skip..].iter().map(|s| format!(".\"{s}\"")).collect();
-    parts.push(format!("json_extract_string({}, {})", json.name, quote(&format!("${}", relative.concat()))));
+    let skip = if json.path.is_empty() {
+        0
+    } else {
+        json.segments().count()
+    };
+    let relative: Vec<String> = field.segments[skip..]
+        .iter()
+        .map(|s| format!(".\"{s}\""))
+        .collect();
+    parts.push(format!(
+        "json_extract_string({}, {})",
+        json.name,
+        quote(&format!("${}", relative.concat()))
+    ));
     Ok(format!("COALESCE({})", parts.join(", ")))
 }

@@ -79,14 +79,27 @@ pub fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Compiles a validated filter.
-pub fn compile_filter(expr: &Expr) -> Pred {
+/// Which rows a compiled predicate will be applied to.
+///
+/// In rows not flagged `irregular`, a typed column's path reaches nothing outside the column,
+/// so comparisons compile to the column alone and DuckDB can push them into the scan. The few
+/// irregular rows get the full treatment in a query branch of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rows {
+    /// Rows with `irregular = false`.
+    Regular,
+    /// Rows with `irregular = true`.
+    Irregular,
+}
+
+/// Compiles a validated filter for one kind of rows.
+pub fn compile_filter(expr: &Expr, rows: Rows) -> Pred {
     match expr {
-        Expr::And(items) => Pred::and(items.iter().map(compile_filter).collect()),
-        Expr::Or(items) => Pred::or(items.iter().map(compile_filter).collect()),
-        Expr::Not(inner) => compile_filter(inner).not(),
-        Expr::Present(path) => leaf(path, Test::Present),
-        Expr::Compare { path, op, value } => leaf(path, Test::Compare(*op, value)),
+        Expr::And(items) => Pred::and(items.iter().map(|e| compile_filter(e, rows)).collect()),
+        Expr::Or(items) => Pred::or(items.iter().map(|e| compile_filter(e, rows)).collect()),
+        Expr::Not(inner) => compile_filter(inner, rows).not(),
+        Expr::Present(path) => leaf(path, Test::Present, rows),
+        Expr::Compare { path, op, value } => leaf(path, Test::Compare(*op, value), rows),
     }
 }
 
@@ -96,34 +109,33 @@ enum Test<'a> {
     Compare(CompareOp, &'a Literal),
 }
 
-fn leaf(path: &AttrPath, test: Test) -> Pred {
+fn leaf(path: &AttrPath, test: Test, rows: Rows) -> Pred {
     let dotted = path.dotted();
     let mut terms: Vec<Pred> = Vec::new();
-    let scalar = column_for(&dotted).map(|(_, c)| c).filter(|c| c.kind != Kind::Json);
+    let scalar = column_for(&dotted)
+        .map(|(_, c)| c)
+        .filter(|c| c.kind != Kind::Json);
     if let Some(column) = scalar {
         if let Some(sql) = scalar_test(column, test) {
             terms.push(Pred::exact(sql));
         }
     }
     // A typed column below the path means the path holds a non-empty object.
-    if matches!(test, Test::Present | Test::Compare(CompareOp::Ne, Literal::Null)) {
+    if matches!(
+        test,
+        Test::Present | Test::Compare(CompareOp::Ne, Literal::Null)
+    ) {
         let prefix = format!("{dotted}.");
         for column in COLUMNS.iter().filter(|c| c.path.starts_with(&prefix)) {
             terms.push(Pred::exact(format!("({} IS NOT NULL)", column.name)));
         }
     }
-    let (json_column, relative) = enclosing_json(&path.segments);
-    let json = json_test(json_column, &dotted, relative, test);
-    // A typed column's path reaches a non-null value outside the column only in rows marked
-    // irregular; only `eq null` needs to see the nulls left in JSON.
+    // A typed column's path reaches a non-null value outside the column only in irregular
+    // rows; only `eq null` needs to see the nulls left in JSON.
     let nulls_matter = matches!(test, Test::Compare(CompareOp::Eq, Literal::Null));
-    if scalar.is_some() && !nulls_matter {
-        terms.push(Pred {
-            sure: format!("(irregular AND {})", json.sure),
-            maybe: format!("(irregular AND {})", json.maybe),
-        });
-    } else {
-        terms.push(json);
+    if scalar.is_none() || nulls_matter || rows == Rows::Irregular {
+        let (json_column, relative) = enclosing_json(&path.segments);
+        terms.push(json_test(json_column, &dotted, relative, test));
     }
     Pred::or(terms)
 }
@@ -213,7 +225,11 @@ fn json_test(column: &Column, dotted: &str, relative: &[String], test: Test) -> 
     }
     for segment in relative {
         json_path.push_str(&format!(".\"{segment}\""));
-        absolute = if absolute.is_empty() { segment.clone() } else { format!("{absolute}.{segment}") };
+        absolute = if absolute.is_empty() {
+            segment.clone()
+        } else {
+            format!("{absolute}.{segment}")
+        };
         if KNOWN_ARRAYS.contains(&absolute.as_str()) {
             json_path.push_str("[*]");
             wildcard = true;
@@ -224,7 +240,11 @@ fn json_test(column: &Column, dotted: &str, relative: &[String], test: Test) -> 
     let extract = format!("json_extract({j}, {})", quote(&json_path));
     // A single value is wrapped in a list so that one lambda serves both shapes and the JSON
     // is parsed once per row.
-    let values = if wildcard { extract } else { format!("[{extract}]") };
+    let values = if wildcard {
+        extract
+    } else {
+        format!("[{extract}]")
+    };
     let sure = format!("COALESCE(len(list_filter({values}, lambda x: {pred})) > 0, FALSE)");
     // `maybe`: the text must at least contain the last member name and the literal.
     let mut needles = Vec::new();
@@ -242,7 +262,11 @@ fn json_test(column: &Column, dotted: &str, relative: &[String], test: Test) -> 
         }
     }
     let mut maybe = vec![format!("{j} IS NOT NULL")];
-    maybe.extend(needles.iter().map(|n| format!("contains({j}, {})", quote(n))));
+    maybe.extend(
+        needles
+            .iter()
+            .map(|n| format!("contains({j}, {})", quote(n))),
+    );
     let maybe = format!("COALESCE(({}), FALSE)", maybe.join(" AND "));
     // Checking the cheap text pre-filter first spares parsing JSON in most rows.
     Pred {
@@ -302,7 +326,17 @@ fn keyword(word: &str) -> Pred {
     let json_hits: Vec<String> = COLUMNS
         .iter()
         .filter(|c| c.kind == Kind::Json)
-        .map(|c| format!("COALESCE(contains(lower({}), {}), FALSE)", c.name, quote(&json_inner(word))))
+        .map(|c| {
+            let text = if word.chars().any(char::is_alphabetic) {
+                format!("lower({})", c.name)
+            } else {
+                c.name.to_string()
+            };
+            format!(
+                "COALESCE(contains({text}, {}), FALSE)",
+                quote(&json_inner(word))
+            )
+        })
         .collect();
     Pred {
         maybe: format!("({} OR {})", sure.sure, json_hits.join(" OR ")),
@@ -354,15 +388,31 @@ mod tests {
     use okwatch_query::{parse_and_validate, Dialect};
 
     fn compile(text: &str) -> Pred {
-        compile_filter(&parse_and_validate(text, Dialect::Okwatch).unwrap())
+        compile_filter(
+            &parse_and_validate(text, Dialect::Okwatch).unwrap(),
+            Rows::Irregular,
+        )
     }
 
     #[test]
     fn typed_columns_are_compared_directly_and_json_only_in_irregular_rows() {
-        let p = compile(r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#);
-        assert!(p.sure.contains("COALESCE(event_type = 'user.session.start', FALSE) OR (irregular AND"), "{}", p.sure);
-        let json_only = compile(r#"debugContext.debugData.factor eq "x""#);
-        assert!(!json_only.sure.contains("irregular"), "{}", json_only.sure);
+        let filter = parse_and_validate(
+            r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#,
+            Dialect::Okwatch,
+        )
+        .unwrap();
+        let regular = compile_filter(&filter, Rows::Regular);
+        assert!(regular.is_exact());
+        assert_eq!(
+            regular.sure,
+            "(COALESCE(event_type = 'user.session.start', FALSE) AND COALESCE(outcome_result = 'FAILURE', FALSE))"
+        );
+        let irregular = compile_filter(&filter, Rows::Irregular);
+        assert!(
+            irregular.sure.contains("json_extract(extra"),
+            "{}",
+            irregular.sure
+        );
     }
 
     #[test]
@@ -375,7 +425,11 @@ mod tests {
     fn json_paths_get_a_prefilter_and_not_swaps_it() {
         let p = compile(r#"target.id eq "00u1""#);
         assert!(!p.is_exact());
-        assert!(p.maybe.contains("contains(target, '\"00u1\"')"), "{}", p.maybe);
+        assert!(
+            p.maybe.contains("contains(target, '\"00u1\"')"),
+            "{}",
+            p.maybe
+        );
         let n = compile(r#"not (target.id eq "00u1")"#);
         assert_eq!(n.sure, format!("(NOT {})", p.maybe));
     }

@@ -1,0 +1,115 @@
+//! Encodes decomposed events as one Arrow record batch, the form DuckDB's appender copies a
+//! vector at a time. Encoding runs on the thread that decomposed the events: freeing their
+//! strings on another thread made the two threads fight over the allocator's lock.
+
+use crate::layout::{Cell, EventRow, Kind, COLUMNS};
+use crate::StoreError;
+use ::duckdb::arrow::array::{
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
+    TimestampMicrosecondBuilder,
+};
+use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+use ::duckdb::arrow::record_batch::RecordBatch;
+use std::sync::Arc;
+
+enum Builder {
+    Str(StringBuilder),
+    Int(Int64Builder),
+    Float(Float64Builder),
+    Bool(BooleanBuilder),
+    Time(TimestampMicrosecondBuilder),
+}
+
+impl Builder {
+    fn for_kind(kind: Kind, rows: usize, text_bytes: usize) -> Builder {
+        match kind {
+            Kind::Str | Kind::Json => Builder::Str(StringBuilder::with_capacity(rows, text_bytes)),
+            Kind::Int => Builder::Int(Int64Builder::with_capacity(rows)),
+            Kind::Float => Builder::Float(Float64Builder::with_capacity(rows)),
+            Kind::Bool => Builder::Bool(BooleanBuilder::with_capacity(rows)),
+            Kind::Time => Builder::Time(TimestampMicrosecondBuilder::with_capacity(rows)),
+        }
+    }
+
+    fn data_type(kind: Kind) -> DataType {
+        match kind {
+            Kind::Str | Kind::Json => DataType::Utf8,
+            Kind::Int => DataType::Int64,
+            Kind::Float => DataType::Float64,
+            Kind::Bool => DataType::Boolean,
+            Kind::Time => DataType::Timestamp(TimeUnit::Microsecond, None),
+        }
+    }
+
+    fn push(&mut self, cell: Cell) {
+        match (self, cell) {
+            (Builder::Str(b), Cell::Str(s)) => b.append_value(s),
+            (Builder::Int(b), Cell::Int(i)) => b.append_value(i),
+            (Builder::Float(b), Cell::Float(f)) => b.append_value(f),
+            (Builder::Bool(b), Cell::Bool(v)) => b.append_value(v),
+            (Builder::Time(b), Cell::Time(t)) => b.append_value(t),
+            (Builder::Str(b), _) => b.append_null(),
+            (Builder::Int(b), _) => b.append_null(),
+            (Builder::Float(b), _) => b.append_null(),
+            (Builder::Bool(b), _) => b.append_null(),
+            (Builder::Time(b), _) => b.append_null(),
+        }
+    }
+
+    fn finish(self) -> ArrayRef {
+        match self {
+            Builder::Str(mut b) => Arc::new(b.finish()),
+            Builder::Int(mut b) => Arc::new(b.finish()),
+            Builder::Float(mut b) => Arc::new(b.finish()),
+            Builder::Bool(mut b) => Arc::new(b.finish()),
+            Builder::Time(mut b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The staging table's columns, in order: `org, seq, ingested_at, irregular`, then [`COLUMNS`].
+fn kinds() -> impl Iterator<Item = (&'static str, Kind)> {
+    [
+        ("org", Kind::Str),
+        ("seq", Kind::Int),
+        ("ingested_at", Kind::Time),
+        ("irregular", Kind::Bool),
+    ]
+    .into_iter()
+    .chain(COLUMNS.iter().map(|c| (c.name, c.kind)))
+}
+
+/// Encodes rows. `seq` and `ingested_at` are left 0: the store assigns them when it inserts.
+pub fn record_batch(rows: Vec<EventRow>) -> Result<RecordBatch, StoreError> {
+    let n = rows.len();
+    // Exact text sizes up front: growing multi-megabyte buffers copies them again and again.
+    let mut text_bytes = vec![0usize; COLUMNS.len() + 4];
+    for row in &rows {
+        text_bytes[0] += row.org.len();
+        for (i, cell) in row.cells.iter().enumerate() {
+            if let Cell::Str(s) = cell {
+                text_bytes[i + 4] += s.len();
+            }
+        }
+    }
+    let mut builders: Vec<Builder> = kinds()
+        .zip(&text_bytes)
+        .map(|((_, kind), bytes)| Builder::for_kind(kind, n, *bytes))
+        .collect();
+    for row in rows {
+        builders[0].push(Cell::Str(row.org));
+        builders[1].push(Cell::Int(0));
+        builders[2].push(Cell::Time(0));
+        builders[3].push(Cell::Bool(row.irregular));
+        for (builder, cell) in builders[4..].iter_mut().zip(row.cells) {
+            builder.push(cell);
+        }
+    }
+    let schema = Schema::new(
+        kinds()
+            .map(|(name, kind)| Field::new(name, Builder::data_type(kind), true))
+            .collect::<Vec<_>>(),
+    );
+    let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
+    RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| StoreError::Encoding(e.to_string()))
+}

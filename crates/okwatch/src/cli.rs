@@ -1,0 +1,180 @@
+//! The command line, as typed data.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Watch user activity in an Okta org: collect the System Log, keep it, search it.
+#[derive(Debug, Parser)]
+#[command(name = "okwatch", version, about)]
+pub struct Cli {
+    /// Where okwatch keeps its store [default: $XDG_DATA_HOME/okwatch or ~/.local/share/okwatch]
+    #[arg(long, global = true, env = "OKWATCH_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Try okwatch on a simulated Okta org: no configuration needed
+    Demo,
+    /// Import System Log events from NDJSON, a JSON array, or an Event Hook delivery (.gz too)
+    ///
+    /// Exit status: 0 when every event was stored or already present, 3 when some lines were
+    /// rejected (each is reported as FILE:LINE: reason and kept in a rejects file in the data
+    /// directory), 1 when the import failed.
+    Import(ImportArgs),
+    /// Search stored events with Okta's filter language and q keywords
+    Search(SearchArgs),
+    /// Write synthetic but realistic Okta System Log events as NDJSON to standard output
+    Generate(GenerateArgs),
+    /// Delete events published before a cutoff (retention)
+    Purge(PurgeArgs),
+    /// Show how many events are stored, their time span and the store's size
+    Stats,
+    /// Measure import and search speed on generated data
+    Bench(BenchArgs),
+}
+
+/// `okwatch import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Files to import; `-` reads standard input
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// The Okta org these events came from
+    #[arg(long, default_value = "default")]
+    pub org: String,
+    /// Events per transaction
+    #[arg(long, default_value_t = 50_000, hide = true)]
+    pub batch_size: usize,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Columns that fit the terminal
+    Table,
+    /// One JSON array
+    Json,
+    /// One raw event per line
+    Ndjson,
+    /// Comma-separated values with a header
+    Csv,
+}
+
+/// Sort orders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Sort {
+    /// Oldest first
+    Asc,
+    /// Newest first
+    Desc,
+}
+
+/// Histogram buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Per {
+    /// Per hour
+    Hour,
+    /// Per day (UTC)
+    Day,
+    /// Per week (from Monday)
+    Week,
+    /// Per month
+    Month,
+}
+
+/// `okwatch search`.
+#[derive(Debug, Clone, Args)]
+pub struct SearchArgs {
+    /// Okta filter expression, e.g. 'eventType eq "user.session.start" and outcome.result eq "FAILURE"'
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Keywords; every one must match a whole word of some value (case-insensitive)
+    #[arg(long)]
+    pub q: Option<String>,
+    /// Oldest time: ISO 8601 or relative (-7d, -24h, now) [default: all history]
+    #[arg(long, allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Newest time (exclusive): ISO 8601 or relative [default: now]
+    #[arg(long, allow_hyphen_values = true)]
+    pub until: Option<String>,
+    /// Most events to show
+    #[arg(long, default_value_t = 100)]
+    pub limit: usize,
+    /// Show every match (pages through the whole result)
+    #[arg(long, conflicts_with = "limit")]
+    pub all: bool,
+    /// Continue after this cursor (printed when there are more results)
+    #[arg(long)]
+    pub after: Option<String>,
+    /// Order by time
+    #[arg(long, value_enum, default_value_t = Sort::Desc)]
+    pub sort: Sort,
+    /// Attributes to show in table and csv output, comma-separated
+    #[arg(long, value_delimiter = ',')]
+    pub fields: Vec<String>,
+    /// Print only how many events match
+    #[arg(long)]
+    pub count: bool,
+    /// Count matches per value of this attribute (largest first; --limit groups)
+    #[arg(long, value_name = "FIELD", conflicts_with = "count")]
+    pub group_by: Option<String>,
+    /// Count matches per time bucket
+    #[arg(long, value_enum, conflicts_with_all = ["count", "group_by"])]
+    pub per: Option<Per>,
+    /// Only this org's events
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// `okwatch generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many events
+    #[arg(long, default_value_t = 10_000)]
+    pub events: u64,
+    /// Random seed: the same seed gives the same org and events
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// People in the org [default: enough for the events to span --days]
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Days of history to aim for when choosing the org's size
+    #[arg(long, default_value_t = 90)]
+    pub days: u64,
+    /// Time of the newest event: ISO 8601 or relative [default: now]
+    #[arg(long, allow_hyphen_values = true)]
+    pub end: Option<String>,
+}
+
+/// `okwatch purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Delete events published before this time: ISO 8601 or relative (-400d)
+    #[arg(long, allow_hyphen_values = true, value_name = "TIME")]
+    pub before: String,
+}
+
+/// `okwatch bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Events to generate and import
+    #[arg(long, default_value_t = 2_000_000)]
+    pub events: u64,
+    /// Random seed
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Repetitions per search (the median is reported)
+    #[arg(long, default_value_t = 11)]
+    pub runs: usize,
+    /// Working directory [default: DATA_DIR/bench]
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}

@@ -1,0 +1,101 @@
+//! One module per command. Each turns typed arguments into calls on the library crates.
+
+mod bench;
+mod demo;
+mod generate;
+mod import;
+pub mod search;
+
+use crate::cli::{Cli, Command};
+use anyhow::{Context, Result};
+use okwatch_model::{format_timestamp, parse_time_bound};
+use okwatch_store::{DuckDbStore, Store};
+use std::path::{Path, PathBuf};
+
+/// Exit status: everything worked.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the command failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: an import finished but rejected some lines.
+pub const EXIT_REJECTED: u8 = 3;
+
+/// Runs the parsed command; returns the exit status.
+pub fn run(cli: Cli) -> Result<u8> {
+    let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
+    match cli.command {
+        Command::Import(args) => import::run(&data_dir, &args),
+        Command::Search(args) => {
+            // A mistyped filter is reported before anything else, store or not.
+            search::build_query(&args)?;
+            search::run(
+                &open_reader(&data_dir)?,
+                &args,
+                &mut std::io::stdout().lock(),
+            )
+        }
+        Command::Generate(args) => generate::run(&args),
+        Command::Purge(args) => {
+            let cutoff = parse_time_bound(&args.before, chrono::Utc::now())?;
+            let deleted = open_store(&data_dir)?.purge_before(cutoff)?;
+            println!(
+                "deleted {deleted} events published before {}",
+                format_timestamp(cutoff)
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Stats => {
+            let stats = open_reader(&data_dir)?.stats()?;
+            println!("store      {}", store_path(&data_dir).display());
+            println!("events     {}", stats.events);
+            let span = |t: Option<okwatch_model::Timestamp>| {
+                t.map(format_timestamp).unwrap_or_else(|| "-".into())
+            };
+            println!("oldest     {}", span(stats.oldest));
+            println!("newest     {}", span(stats.newest));
+            for (org, n) in &stats.orgs {
+                println!("org        {org}: {n} events");
+            }
+            if let Some(bytes) = stats.bytes_on_disk {
+                let per_event = if stats.events > 0 {
+                    bytes / stats.events
+                } else {
+                    0
+                };
+                println!(
+                    "on disk    {:.1} MB ({per_event} bytes per event)",
+                    bytes as f64 / 1e6
+                );
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Bench(args) => bench::run(&data_dir, &args),
+        Command::Demo => demo::run(&data_dir),
+    }
+}
+
+/// `$XDG_DATA_HOME/okwatch`, else `~/.local/share/okwatch`, else `./okwatch-data`.
+fn default_data_dir() -> PathBuf {
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("okwatch");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/okwatch"),
+        None => PathBuf::from("okwatch-data"),
+    }
+}
+
+fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("okwatch.duckdb")
+}
+
+/// Opens the store in `data_dir` for reading only, so that searches can run side by side.
+pub fn open_reader(data_dir: &Path) -> Result<DuckDbStore> {
+    Ok(DuckDbStore::open_read_only(&store_path(data_dir))?)
+}
+
+/// Opens the store in `data_dir`, creating the directory if needed.
+pub fn open_store(data_dir: &Path) -> Result<DuckDbStore> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    Ok(DuckDbStore::open(&store_path(data_dir))?)
+}
