@@ -315,8 +315,9 @@ fn keyword(word: &str) -> Pred {
         .filter(|c| c.kind == Kind::Str)
         .map(|c| Pred::exact(token_test(c.name, word)))
         .collect();
-    // `published` is a string in the event too; only digits and a few symbols can match it.
-    if word.chars().all(|c| "0123456789tz:.-".contains(c)) {
+    // `published` is a string in the event too, but formatting it for every row is costly:
+    // look there only when the word could be part of an Okta timestamp at all.
+    if could_be_in_timestamp(word) {
         exact.push(Pred::exact(token_test(
             "strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')",
             word,
@@ -342,6 +343,20 @@ fn keyword(word: &str) -> Pred {
         maybe: format!("({} OR {})", sure.sure, json_hits.join(" OR ")),
         sure: sure.sure,
     }
+}
+
+/// Whether `word` lines up with some part of `####-##-##t##:##:##.###z` (lower-cased, `#` a
+/// digit), the only shape `published` takes in a stored row.
+fn could_be_in_timestamp(word: &str) -> bool {
+    const TEMPLATE: &[u8] = b"####-##-##t##:##:##.###z";
+    let word = word.as_bytes();
+    word.len() <= TEMPLATE.len()
+        && (0..=TEMPLATE.len() - word.len()).any(|offset| {
+            word.iter().zip(&TEMPLATE[offset..]).all(|(w, t)| match t {
+                b'#' => w.is_ascii_digit(),
+                other => w == other,
+            })
+        })
 }
 
 /// Escapes a keyword for RE2: ASCII punctuation except `_` (RE2 refuses `\_`).
@@ -413,6 +428,23 @@ mod tests {
             "{}",
             irregular.sure
         );
+    }
+
+    #[test]
+    fn only_words_shaped_like_part_of_a_timestamp_are_looked_for_in_published() {
+        for yes in [
+            "2024",
+            "08",
+            "2024-08-13t15:58:20.353z",
+            "13t15:58",
+            "20.353z",
+            "-08-",
+        ] {
+            assert!(could_be_in_timestamp(yes), "{yes}");
+        }
+        for no in ["102.89.34.17", "slack", "2024-8", "12345", "t15.58"] {
+            assert!(!could_be_in_timestamp(no), "{no}");
+        }
     }
 
     #[test]

@@ -76,8 +76,8 @@ pub fn run(data_dir: &Path) -> Result<u8> {
             vec!["--since", "-7d", "--filter", r#"eventType eq "user.session.start" and outcome.result eq "SUCCESS""#, "--per", "day"],
         ),
         (
-            "Most used apps this week",
-            vec!["--since", "-7d", "--filter", r#"eventType eq "user.authentication.sso""#, "--group-by", "debugContext.debugData.requestUri", "--limit", "5"],
+            "What happened this week, by event type",
+            vec!["--since", "-7d", "--group-by", "eventType", "--limit", "8"],
         ),
     ];
     let mut stdout = std::io::stdout().lock();
