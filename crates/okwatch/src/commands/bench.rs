@@ -174,7 +174,7 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
 
     let exe = std::env::current_exe()?;
     let raw = DuckDbStore::open_in_memory()?;
-    let raw_runs = 3.min(args.runs).max(1);
+    let raw_runs = args.runs.clamp(1, 3);
     let mut table = Vec::new();
     for (case, in_process) in cases.iter().zip(in_process_ms) {
         let argv = argv_of(case);
