@@ -179,7 +179,7 @@ fn corpus() -> &'static Corpus {
         // Unique uuids and distinct times, so that identity never merges two corpus events.
         for (i, e) in events.iter_mut().enumerate() {
             e["uuid"] = json!(format!("corpus-{i}"));
-            if !e["eventType"].as_str().is_some_and(|t| !t.is_empty()) {
+            if e["eventType"].as_str().is_none_or(str::is_empty) {
                 e["eventType"] = json!("planted.event");
             }
             let t = end - chrono::TimeDelta::seconds(i as i64);

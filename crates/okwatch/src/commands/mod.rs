@@ -56,11 +56,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 println!("org        {org}: {n} events");
             }
             if let Some(bytes) = stats.bytes_on_disk {
-                let per_event = if stats.events > 0 {
-                    bytes / stats.events
-                } else {
-                    0
-                };
+                let per_event = bytes.checked_div(stats.events).unwrap_or(0);
                 println!(
                     "on disk    {:.1} MB ({per_event} bytes per event)",
                     bytes as f64 / 1e6
