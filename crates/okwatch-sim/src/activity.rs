@@ -71,6 +71,23 @@ pub struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
+    /// A password sign-in to Okta that failed with `reason`.
+    pub fn failed_password(actor: Value, origin: Origin<'a>, reason: &'a str) -> Self {
+        Spec {
+            legacy: Some("core.user_auth.login_failed"),
+            severity: "WARN",
+            result: "FAILURE",
+            reason: Some(reason),
+            credential: Some("PASSWORD"),
+            ..Spec::new(
+                "user.session.start",
+                "User login to Okta",
+                actor,
+                Some(origin),
+            )
+        }
+    }
+
     /// A spec with the usual defaults: INFO, SUCCESS, no targets.
     pub fn new(
         event_type: &'a str,
@@ -232,17 +249,7 @@ impl<'a> DayBuilder<'a> {
         let actor = user_actor(user);
         let mut t = start_ms;
         if self.rng.chance(0.035) {
-            let mut failed = Spec::new(
-                "user.session.start",
-                "User login to Okta",
-                actor.clone(),
-                Some(origin),
-            );
-            failed.legacy = Some("core.user_auth.login_failed");
-            failed.result = "FAILURE";
-            failed.reason = Some("INVALID_CREDENTIALS");
-            failed.severity = "WARN";
-            failed.credential = Some("PASSWORD");
+            let failed = Spec::failed_password(actor.clone(), origin, "INVALID_CREDENTIALS");
             self.push(t, failed);
             t += 8_000 + self.rng.below(30_000) as i64;
         }
@@ -327,7 +334,6 @@ impl<'a> DayBuilder<'a> {
                 );
                 sso.legacy = Some("app.auth.sso");
                 sso.session = Some(&session);
-                sso.uri = "/app/sso/saml";
                 let sso_uri = format!("/app/{}/{}/sso/saml", app.spec.name, app.id);
                 sso.uri = &sso_uri;
                 sso.targets = vec![
@@ -549,17 +555,8 @@ impl<'a> DayBuilder<'a> {
                 agent: user.desktop,
             };
             for _ in 0..5 {
-                let mut failed = Spec::new(
-                    "user.session.start",
-                    "User login to Okta",
-                    user_actor(user),
-                    Some(user_origin),
-                );
-                failed.legacy = Some("core.user_auth.login_failed");
-                failed.result = "FAILURE";
-                failed.reason = Some("INVALID_CREDENTIALS");
-                failed.severity = "WARN";
-                failed.credential = Some("PASSWORD");
+                let failed =
+                    Spec::failed_password(user_actor(user), user_origin, "INVALID_CREDENTIALS");
                 self.push(t, failed);
                 t += 5_000 + self.rng.below(20_000) as i64;
             }
@@ -640,21 +637,12 @@ impl<'a> DayBuilder<'a> {
                         format!("{}@{}", self.rng.base62(6).to_lowercase(), org.email_domain);
                     json!({"id": "unknown", "type": "User", "alternateId": login, "displayName": "unknown", "detailEntry": null})
                 };
-                let mut failed = Spec::new(
-                    "user.session.start",
-                    "User login to Okta",
-                    guessed,
-                    Some(origin),
-                );
-                failed.legacy = Some("core.user_auth.login_failed");
-                failed.result = "FAILURE";
-                failed.reason = Some(if self.rng.chance(0.7) {
+                let reason = if self.rng.chance(0.7) {
                     "INVALID_CREDENTIALS"
                 } else {
                     "VERIFICATION_ERROR"
-                });
-                failed.severity = "WARN";
-                failed.credential = Some("PASSWORD");
+                };
+                let failed = Spec::failed_password(guessed, origin, reason);
                 self.push(t, failed);
             }
         }
