@@ -299,6 +299,97 @@ fn events_of(value: Value) -> Vec<Value> {
     }
 }
 
+/// Parser threads. Two keep both cores of a small machine busy while the store appends.
+const PARSERS: usize = 2;
+
+/// A numbered run of input texts (lines, or array elements) for a parser thread.
+struct Chunk {
+    index: u64,
+    text: Vec<u8>,
+    /// Each item's starting line and its bytes in `text`.
+    items: Vec<(u64, std::ops::Range<usize>)>,
+}
+
+impl Chunk {
+    fn new(index: u64, batch_size: usize) -> Chunk {
+        Chunk {
+            index,
+            text: Vec::with_capacity(batch_size * 2048),
+            items: Vec::with_capacity(batch_size),
+        }
+    }
+}
+
+/// Cuts the input into chunks of `batch_size` items: NDJSON lines, or the elements of a JSON
+/// array. An error carries the index of the chunk it interrupted, so that everything before it
+/// is still stored.
+fn split(
+    mut reader: Box<dyn BufRead + Send>,
+    batch_size: usize,
+    out: &mpsc::SyncSender<Chunk>,
+) -> Result<(), (u64, io::Error)> {
+    let first = match reader.fill_buf() {
+        Ok(buf) => buf.iter().find(|b| !b.is_ascii_whitespace()).copied(),
+        Err(e) => return Err((0, e)),
+    };
+    let mut chunk = Chunk::new(0, batch_size);
+    let mut next_item: Box<dyn FnMut(&mut Vec<u8>) -> io::Result<Option<u64>>> =
+        if first == Some(b'[') {
+            let mut elements = ArrayElements {
+                reader,
+                line: 1,
+                started: false,
+                done: false,
+            };
+            Box::new(move |text| {
+                Ok(elements.next_element()?.map(|(line, element)| {
+                    text.extend_from_slice(&element);
+                    line
+                }))
+            })
+        } else {
+            let mut line_no = 0u64;
+            Box::new(move |text| loop {
+                let start = text.len();
+                if reader.read_until(b'\n', text)? == 0 {
+                    return Ok(None);
+                }
+                line_no += 1;
+                if text[start..].iter().all(u8::is_ascii_whitespace) {
+                    text.truncate(start);
+                    continue;
+                }
+                return Ok(Some(line_no));
+            })
+        };
+    loop {
+        let start = chunk.text.len();
+        match next_item(&mut chunk.text) {
+            Ok(Some(line)) => chunk.items.push((line, start..chunk.text.len())),
+            Ok(None) => break,
+            Err(e) => {
+                let index = chunk.index;
+                if !chunk.items.is_empty() {
+                    let _ = out.send(chunk);
+                    return Err((index + 1, e));
+                }
+                return Err((index, e));
+            }
+        }
+        if chunk.items.len() >= batch_size {
+            let index = chunk.index + 1;
+            let full = std::mem::replace(&mut chunk, Chunk::new(index, batch_size));
+            if out.send(full).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.items.is_empty() {
+        let _ = out.send(chunk);
+    }
+    Ok(())
+}
+
 fn parse_text(org: &str, line: u64, text: &[u8], out: &mut Vec<Parsed>) {
     let reject = |reason: String| Parsed::Reject {
         line,
@@ -332,76 +423,47 @@ pub fn import(
         error,
     };
     let bytes = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (mut reader, bytes_total) = open(source, bytes.clone()).map_err(read_error)?;
-    let (tx, rx) = mpsc::sync_channel::<io::Result<Encoded>>(4);
-    let org = options.org.clone();
+    let (reader, bytes_total) = open(source, bytes.clone()).map_err(read_error)?;
+    let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(PARSERS * 2);
+    let (tx, rx) = mpsc::sync_channel::<(u64, io::Result<Encoded>)>(PARSERS * 2);
     let batch_size = options.batch_size.max(1);
-    let parser = std::thread::spawn(move || {
-        let send = |batch: Vec<Parsed>| tx.send(Ok(encode(batch))).is_ok();
-        let first = match reader.fill_buf() {
-            Ok(buf) => buf.iter().find(|b| !b.is_ascii_whitespace()).copied(),
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
+    let splitter = {
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            if let Err((index, e)) = split(reader, batch_size, &chunk_tx) {
+                let _ = tx.send((index, Err(e)));
             }
-        };
-        let mut batch = Vec::with_capacity(batch_size);
-        if first == Some(b'[') {
-            let mut elements = ArrayElements {
-                reader,
-                line: 1,
-                started: false,
-                done: false,
-            };
-            loop {
-                match elements.next_element() {
-                    Ok(Some((line, text))) => parse_text(&org, line, &text, &mut batch),
-                    Ok(None) => break,
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
+        })
+    };
+    // Parsing is most of an import's work, so it runs on every core; chunks are numbered and
+    // stored in input order, so `seq` follows the file.
+    let chunk_rx = std::sync::Arc::new(std::sync::Mutex::new(chunk_rx));
+    let parsers: Vec<_> = (0..PARSERS)
+        .map(|_| {
+            let (chunk_rx, tx, org) = (chunk_rx.clone(), tx.clone(), options.org.clone());
+            std::thread::spawn(move || loop {
+                let next = chunk_rx.lock().map(|rx| rx.recv());
+                let Ok(Ok(chunk)) = next else { return };
+                let mut parsed = Vec::with_capacity(chunk.items.len());
+                for (line, range) in &chunk.items {
+                    parse_text(&org, *line, &chunk.text[range.clone()], &mut parsed);
                 }
-                if batch.len() >= batch_size
-                    && !send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(batch_size),
-                    ))
-                {
+                if tx.send((chunk.index, Ok(encode(parsed)))).is_err() {
                     return;
                 }
-            }
-        } else {
-            let mut line_no = 0u64;
-            let mut line = Vec::with_capacity(4096);
-            loop {
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        return;
-                    }
-                }
-                line_no += 1;
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                parse_text(&org, line_no, &line, &mut batch);
-                if batch.len() >= batch_size
-                    && !send(std::mem::replace(
-                        &mut batch,
-                        Vec::with_capacity(batch_size),
-                    ))
-                {
-                    return;
-                }
-            }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut waiting = std::collections::BTreeMap::new();
+    let mut next_index = 0u64;
+    let in_order = std::iter::from_fn(move || loop {
+        if let Some(message) = waiting.remove(&next_index) {
+            next_index += 1;
+            return Some(message);
         }
-        if !batch.is_empty() {
-            send(batch);
-        }
+        let (index, message) = rx.recv().ok()?;
+        waiting.insert(index, message);
     });
 
     let mut summary = ImportSummary::default();
@@ -412,7 +474,7 @@ pub fn import(
     };
     let source_name = source.name();
     let mut outcome = Ok(());
-    for message in rx {
+    for message in in_order {
         let encoded = match message {
             Ok(encoded) => encoded,
             Err(e) => {
@@ -470,8 +532,12 @@ pub fn import(
     if let Some(mut writer) = rejects {
         writer.flush().map_err(rejects_error)?;
     }
-    // A store error drops the receiver, which ends the parser at its next send.
-    let _ = parser.join();
+    // A store error drops the receiver, which ends the parsers at their next send and then the
+    // splitter at its next send.
+    for parser in parsers {
+        let _ = parser.join();
+    }
+    let _ = splitter.join();
     outcome?;
     Ok(summary)
 }

@@ -5,8 +5,8 @@
 use crate::layout::{Cell, EventRow, Kind, COLUMNS};
 use crate::StoreError;
 use ::duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, StringBuilder,
+    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use ::duckdb::arrow::record_batch::RecordBatch;
@@ -67,7 +67,7 @@ impl Builder {
     }
 }
 
-/// The staging table's columns, in order: `org, seq, ingested_at, irregular`, then [`COLUMNS`].
+/// The `events` table's columns, in order: `org, seq, ingested_at, irregular`, then [`COLUMNS`].
 fn kinds() -> impl Iterator<Item = (&'static str, Kind)> {
     [
         ("org", Kind::Str),
@@ -112,4 +112,50 @@ pub fn record_batch(rows: Vec<EventRow>) -> Result<RecordBatch, StoreError> {
     );
     let columns: Vec<ArrayRef> = builders.into_iter().map(Builder::finish).collect();
     RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| StoreError::Encoding(e.to_string()))
+}
+
+/// The batch with its arrival filled in: `seq` numbers from `first_seq`, `ingested_at` = `now`
+/// (microseconds since the epoch).
+pub fn with_arrival(
+    records: RecordBatch,
+    first_seq: i64,
+    now: i64,
+) -> Result<RecordBatch, StoreError> {
+    let n = records.num_rows() as i64;
+    let mut columns = records.columns().to_vec();
+    columns[1] = Arc::new(Int64Array::from_iter_values(first_seq..first_seq + n));
+    columns[2] = Arc::new(TimestampMicrosecondArray::from_iter_values(
+        std::iter::repeat_n(now, n as usize),
+    ));
+    RecordBatch::try_new(records.schema(), columns).map_err(|e| StoreError::Encoding(e.to_string()))
+}
+
+/// `i, org, uuid, published` of every row, `i` being its position: what the duplicate check
+/// needs, sharing the batch's buffers.
+pub fn keys(records: &RecordBatch) -> Result<RecordBatch, StoreError> {
+    let schema = records.schema();
+    let column = |name: &str| {
+        schema
+            .index_of(name)
+            .map(|i| records.column(i).clone())
+            .map_err(|e| StoreError::Encoding(e.to_string()))
+    };
+    let n = records.num_rows() as i64;
+    let positions: ArrayRef = Arc::new(Int64Array::from_iter_values(0..n));
+    let fields = vec![
+        Field::new("i", DataType::Int64, false),
+        Field::new("org", DataType::Utf8, true),
+        Field::new("uuid", DataType::Utf8, true),
+        Field::new("published", Builder::data_type(Kind::Time), true),
+    ];
+    RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        vec![
+            positions,
+            column("org")?,
+            column("uuid")?,
+            column("published")?,
+        ],
+    )
+    .map_err(|e| StoreError::Encoding(e.to_string()))
 }

@@ -62,6 +62,50 @@ fn sql_type(kind: Kind) -> &'static str {
     }
 }
 
+/// Positions (ascending) of the rows in `records` that must not be stored: already in the
+/// store, or an earlier row of the same batch has the same identity. Identity is (org, uuid,
+/// published): real uuids are unique, and a repeated event has the same `published`, which lets
+/// the block statistics skip everything outside the batch's time span. Only the key columns
+/// are staged, so the common case (nothing repeated) appends the batch straight to `events`.
+fn repeated_rows(
+    conn: &Connection,
+    records: &::duckdb::arrow::record_batch::RecordBatch,
+    min: Timestamp,
+    max: Timestamp,
+) -> Result<Vec<i64>, StoreError> {
+    let keys = batch::keys(records)?;
+    conn.execute_batch("DELETE FROM staging_keys")
+        .map_err(db_err("clearing the staging table"))?;
+    {
+        let mut appender = conn
+            .appender("staging_keys")
+            .map_err(db_err("opening the appender"))?;
+        appender
+            .append_record_batch(keys)
+            .map_err(db_err("staging event keys"))?;
+        appender.flush().map_err(db_err("staging event keys"))?;
+    }
+    let sql = format!(
+        "SELECT i FROM staging_keys s
+         QUALIFY row_number() OVER (PARTITION BY org, uuid, published ORDER BY i) > 1
+            OR EXISTS (
+                SELECT 1 FROM events e
+                WHERE e.published BETWEEN {lo} AND {hi}
+                  AND e.org = s.org AND e.uuid = s.uuid AND e.published = s.published)
+         ORDER BY i",
+        lo = timestamp_literal(min),
+        hi = timestamp_literal(max),
+    );
+    let mut stmt = conn
+        .prepare(&sql)
+        .map_err(db_err("looking for stored events"))?;
+    let rows = stmt
+        .query_map([], |r| r.get::<_, i64>(0))
+        .map_err(db_err("looking for stored events"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db_err("looking for stored events"))
+}
+
 fn timestamp_literal(t: Timestamp) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S%.6f"))
 }
@@ -157,7 +201,7 @@ impl DuckDbStore {
                  irregular BOOLEAN NOT NULL,
                  {});
              INSERT INTO okwatch_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
-             CREATE TEMP TABLE staging AS SELECT * FROM events LIMIT 0;",
+             CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);",
             columns.join(",\n                 ")
         ))
         .map_err(db_err("creating the store's tables"))
@@ -357,47 +401,34 @@ impl Store for DuckDbStore {
             return Ok(InsertOutcome::default());
         };
         let total = batch.len() as u64;
-        let now = timestamp_literal(chrono::Utc::now());
         let mut inner = self.lock();
         let first_seq = inner.next_seq;
         let tx = inner
             .conn
             .transaction()
             .map_err(db_err("starting an insert"))?;
-        tx.execute_batch("DELETE FROM staging")
-            .map_err(db_err("clearing the staging table"))?;
-        {
+        let repeated = repeated_rows(&tx, &batch.records, min, max)?;
+        let fresh = if repeated.is_empty() {
+            batch.records
+        } else {
+            let keep: ::duckdb::arrow::array::BooleanArray = (0..batch.records.num_rows())
+                .map(|i| Some(repeated.binary_search(&(i as i64)).is_err()))
+                .collect();
+            ::duckdb::arrow::compute::filter_record_batch(&batch.records, &keep)
+                .map_err(|e| StoreError::Encoding(e.to_string()))?
+        };
+        let stored = fresh.num_rows() as u64;
+        if stored > 0 {
+            let now = chrono::Utc::now().timestamp_micros();
+            let fresh = batch::with_arrival(fresh, first_seq, now)?;
             let mut appender = tx
-                .appender("staging")
+                .appender("events")
                 .map_err(db_err("opening the appender"))?;
             appender
-                .append_record_batch(batch.records)
-                .map_err(db_err("staging events"))?;
-            appender.flush().map_err(db_err("staging events"))?;
+                .append_record_batch(fresh)
+                .map_err(db_err("storing events"))?;
+            appender.flush().map_err(db_err("storing events"))?;
         }
-        // Identity is (org, uuid, published): real uuids are unique, and a repeated event has
-        // the same `published`, which lets the block statistics skip everything outside the
-        // batch's time span.
-        let columns: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
-        let columns = columns.join(", ");
-        let stored = tx
-            .execute(
-                &format!(
-                    "INSERT INTO events
-                     SELECT org, {first_seq} + row_number() OVER () - 1, {now}, irregular, {columns}
-                     FROM (
-                         SELECT * FROM staging s
-                         WHERE NOT EXISTS (
-                             SELECT 1 FROM events e
-                             WHERE e.published BETWEEN {lo} AND {hi}
-                               AND e.org = s.org AND e.uuid = s.uuid AND e.published = s.published)
-                         QUALIFY row_number() OVER (PARTITION BY org, uuid, published) = 1)",
-                    lo = timestamp_literal(min),
-                    hi = timestamp_literal(max),
-                ),
-                [],
-            )
-            .map_err(db_err("storing events"))? as u64;
         tx.commit().map_err(db_err("committing events"))?;
         inner.next_seq = first_seq + stored as i64;
         Ok(InsertOutcome {
