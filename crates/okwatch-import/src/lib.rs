@@ -320,6 +320,9 @@ impl Chunk {
     }
 }
 
+/// Appends the next item's text to the buffer and returns the line it starts on.
+type NextItem = dyn FnMut(&mut Vec<u8>) -> io::Result<Option<u64>>;
+
 /// Cuts the input into chunks of `batch_size` items: NDJSON lines, or the elements of a JSON
 /// array. An error carries the index of the chunk it interrupted, so that everything before it
 /// is still stored.
@@ -333,35 +336,34 @@ fn split(
         Err(e) => return Err((0, e)),
     };
     let mut chunk = Chunk::new(0, batch_size);
-    let mut next_item: Box<dyn FnMut(&mut Vec<u8>) -> io::Result<Option<u64>>> =
-        if first == Some(b'[') {
-            let mut elements = ArrayElements {
-                reader,
-                line: 1,
-                started: false,
-                done: false,
-            };
-            Box::new(move |text| {
-                Ok(elements.next_element()?.map(|(line, element)| {
-                    text.extend_from_slice(&element);
-                    line
-                }))
-            })
-        } else {
-            let mut line_no = 0u64;
-            Box::new(move |text| loop {
-                let start = text.len();
-                if reader.read_until(b'\n', text)? == 0 {
-                    return Ok(None);
-                }
-                line_no += 1;
-                if text[start..].iter().all(u8::is_ascii_whitespace) {
-                    text.truncate(start);
-                    continue;
-                }
-                return Ok(Some(line_no));
-            })
+    let mut next_item: Box<NextItem> = if first == Some(b'[') {
+        let mut elements = ArrayElements {
+            reader,
+            line: 1,
+            started: false,
+            done: false,
         };
+        Box::new(move |text| {
+            Ok(elements.next_element()?.map(|(line, element)| {
+                text.extend_from_slice(&element);
+                line
+            }))
+        })
+    } else {
+        let mut line_no = 0u64;
+        Box::new(move |text| loop {
+            let start = text.len();
+            if reader.read_until(b'\n', text)? == 0 {
+                return Ok(None);
+            }
+            line_no += 1;
+            if text[start..].iter().all(u8::is_ascii_whitespace) {
+                text.truncate(start);
+                continue;
+            }
+            return Ok(Some(line_no));
+        })
+    };
     loop {
         let start = chunk.text.len();
         match next_item(&mut chunk.text) {
