@@ -13,6 +13,7 @@ pub mod activity;
 pub mod catalog;
 pub mod org;
 pub mod rng;
+pub mod server;
 
 pub use org::Org;
 

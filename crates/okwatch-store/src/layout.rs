@@ -210,6 +210,9 @@ pub struct EventRow {
     /// (a number where a string belongs, an array of strings, `client` as an array). Queries on
     /// typed columns look into the JSON columns only for such rows.
     pub irregular: bool,
+    /// When the event became visible to readers of the store; `None` means when it is inserted.
+    /// The simulator sets it to model events that Okta committed late.
+    pub arrival: Option<Timestamp>,
 }
 
 impl EventRow {
@@ -272,6 +275,7 @@ impl EventRow {
             uuid,
             cells,
             irregular,
+            arrival: None,
         })
     }
 }

@@ -49,14 +49,18 @@ use okwatch_model::Timestamp;
 use okwatch_query::{AttrPath, Expr, Keywords};
 use serde_json::Value;
 
-/// Newest or oldest first.
+/// Newest or oldest first, or in the order the store received them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Order {
-    /// Oldest first.
+    /// Oldest `published` first.
     Asc,
-    /// Newest first.
+    /// Newest `published` first.
     #[default]
     Desc,
+    /// In the order events were stored, first stored first; `since` and `until` then bound the
+    /// arrival time, not `published`. This is Okta's polling order: an event that arrives late
+    /// with an old `published` still comes after everything a poller has already seen.
+    Arrival,
 }
 
 /// A position in a time-ordered listing: the last event of the previous page.
@@ -94,11 +98,11 @@ pub struct EventQuery {
     pub filter: Option<Expr>,
     /// `q` keywords.
     pub keywords: Keywords,
-    /// Inclusive lower bound on `published`.
+    /// Inclusive lower bound on `published` (on arrival time with [`Order::Arrival`]).
     pub since: Option<Timestamp>,
-    /// Exclusive upper bound on `published`.
+    /// Exclusive upper bound on `published` (on arrival time with [`Order::Arrival`]).
     pub until: Option<Timestamp>,
-    /// Sort order by `published`.
+    /// Sort order.
     pub order: Order,
     /// Page size.
     pub limit: usize,

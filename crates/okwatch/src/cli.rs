@@ -36,6 +36,71 @@ pub enum Command {
     Stats,
     /// Measure import and search speed on generated data
     Bench(BenchArgs),
+    /// Serve the stored history over an Okta-compatible API (GET /api/v1/logs)
+    Serve(ServeArgs),
+    /// Run a simulated Okta org: System Log, users, groups, apps, Event Hooks, rate limits
+    Sim(SimArgs),
+    /// Create, list and revoke API tokens for `okwatch serve`
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `okwatch serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// The URL clients reach the server by, for paging links [default: http:// and the Host header]
+    #[arg(long)]
+    pub public_url: Option<String>,
+}
+
+/// `okwatch sim`.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub listen: String,
+    /// Random seed: the same seed gives the same org and history
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// People in the org
+    #[arg(long, default_value_t = 250)]
+    pub users: usize,
+    /// Days of history to backfill
+    #[arg(long, default_value_t = 7)]
+    pub days: u32,
+    /// Live events per minute [default: the org's natural rhythm]
+    #[arg(long, value_name = "EVENTS_PER_MIN")]
+    pub rate: Option<f64>,
+    /// The API token clients must send (SSWS or Bearer) [default: a new random one, printed]
+    #[arg(long, env = "OKWATCH_SIM_TOKEN")]
+    pub token: Option<String>,
+    /// /api/v1/logs requests per minute per token before 429 (Okta: half of 120)
+    #[arg(long, default_value_t = 60)]
+    pub rate_limit: u32,
+    /// Faults to inject, e.g. 5xx=0.05,slow=0.05,drop=0.02,late=0.1,duplicates=0.05
+    #[arg(long, default_value = "")]
+    pub faults: String,
+}
+
+/// `okwatch token`.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token; it is printed once and only its hash is kept
+    Create {
+        /// What the token is for
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never the tokens themselves)
+    List,
+    /// Revoke a token by id or name
+    Revoke {
+        /// The token's id or name
+        id_or_name: String,
+    },
 }
 
 /// `okwatch import`.

@@ -5,7 +5,7 @@
 use crate::layout::{Cell, EventRow, Kind, COLUMNS};
 use crate::StoreError;
 use ::duckdb::arrow::array::{
-    ArrayRef, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, StringBuilder,
+    Array, ArrayRef, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, StringBuilder,
     TimestampMicrosecondArray, TimestampMicrosecondBuilder,
 };
 use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -79,7 +79,11 @@ fn kinds() -> impl Iterator<Item = (&'static str, Kind)> {
     .chain(COLUMNS.iter().map(|c| (c.name, c.kind)))
 }
 
-/// Encodes rows. `seq` and `ingested_at` are left 0: the store assigns them when it inserts.
+/// `ingested_at` of a row whose arrival the store sets when it inserts.
+const UNSET_ARRIVAL: i64 = i64::MIN;
+
+/// Encodes rows. `seq` is left 0 and `ingested_at` unset unless the row has an arrival: the
+/// store assigns them when it inserts.
 pub fn record_batch(rows: Vec<EventRow>) -> Result<RecordBatch, StoreError> {
     let n = rows.len();
     // Exact text sizes up front: growing multi-megabyte buffers copies them again and again.
@@ -99,7 +103,9 @@ pub fn record_batch(rows: Vec<EventRow>) -> Result<RecordBatch, StoreError> {
     for row in rows {
         builders[0].push(Cell::Str(row.org));
         builders[1].push(Cell::Int(0));
-        builders[2].push(Cell::Time(0));
+        builders[2].push(Cell::Time(
+            row.arrival.map_or(UNSET_ARRIVAL, |t| t.timestamp_micros()),
+        ));
         builders[3].push(Cell::Bool(row.irregular));
         for (builder, cell) in builders[4..].iter_mut().zip(row.cells) {
             builder.push(cell);
@@ -114,8 +120,8 @@ pub fn record_batch(rows: Vec<EventRow>) -> Result<RecordBatch, StoreError> {
     RecordBatch::try_new(Arc::new(schema), columns).map_err(|e| StoreError::Encoding(e.to_string()))
 }
 
-/// The batch with its arrival filled in: `seq` numbers from `first_seq`, `ingested_at` = `now`
-/// (microseconds since the epoch).
+/// The batch with its arrival filled in: `seq` numbers from `first_seq`, an unset `ingested_at`
+/// becomes `now` (microseconds since the epoch).
 pub fn with_arrival(
     records: RecordBatch,
     first_seq: i64,
@@ -124,8 +130,15 @@ pub fn with_arrival(
     let n = records.num_rows() as i64;
     let mut columns = records.columns().to_vec();
     columns[1] = Arc::new(Int64Array::from_iter_values(first_seq..first_seq + n));
+    let arrivals = columns[2]
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .ok_or_else(|| StoreError::Encoding("ingested_at is not a timestamp column".into()))?;
     columns[2] = Arc::new(TimestampMicrosecondArray::from_iter_values(
-        std::iter::repeat_n(now, n as usize),
+        arrivals
+            .values()
+            .iter()
+            .map(|&t| if t == UNSET_ARRIVAL { now } else { t }),
     ));
     RecordBatch::try_new(records.schema(), columns).map_err(|e| StoreError::Encoding(e.to_string()))
 }

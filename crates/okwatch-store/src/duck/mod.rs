@@ -207,6 +207,11 @@ impl DuckDbStore {
         .map_err(db_err("creating the store's tables"))
     }
 
+    /// The arrival number of the newest stored event (0 when empty).
+    pub fn last_seq(&self) -> i64 {
+        self.lock().next_seq - 1
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves DuckDB itself consistent (it has its own
         // transactions), so carrying on is safe.
@@ -252,11 +257,15 @@ impl DuckDbStore {
         if let Some(org) = &query.org {
             parts.push(format!("org = {}", quote(org)));
         }
+        let time = match query.order {
+            Order::Arrival => "ingested_at",
+            Order::Asc | Order::Desc => "published",
+        };
         if let Some(since) = query.since {
-            parts.push(format!("published >= {}", timestamp_literal(since)));
+            parts.push(format!("{time} >= {}", timestamp_literal(since)));
         }
         if let Some(until) = query.until {
-            parts.push(format!("published < {}", timestamp_literal(until)));
+            parts.push(format!("{time} < {}", timestamp_literal(until)));
         }
         parts
     }
@@ -446,9 +455,10 @@ impl Store for DuckDbStore {
         }
         let plan = Self::plan(query);
         let exact = plan.exact;
-        let (dir, cmp) = match query.order {
-            Order::Asc => ("ASC", ">"),
-            Order::Desc => ("DESC", "<"),
+        let (order_by, cmp) = match query.order {
+            Order::Asc => ("published ASC, seq ASC", ">"),
+            Order::Desc => ("published DESC, seq DESC", "<"),
+            Order::Arrival => ("seq ASC", ">"),
         };
         // DuckDB's LIMIT is a signed 64-bit number.
         let limit = query.limit.min(i64::MAX as usize);
@@ -462,12 +472,16 @@ impl Store for DuckDbStore {
         let inner = self.lock();
         loop {
             let mut extra = Vec::new();
-            if let Some(c) = after {
-                let p = micros_literal(c.published_micros);
-                extra.push(format!(
-                    "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
-                    c.seq
-                ));
+            match (after, query.order) {
+                (Some(c), Order::Arrival) => extra.push(format!("seq > {}", c.seq)),
+                (Some(c), _) => {
+                    let p = micros_literal(c.published_micros);
+                    extra.push(format!(
+                        "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
+                        c.seq
+                    ));
+                }
+                (None, _) => {}
             }
             let list = Self::select_list();
             let union = Self::union(
@@ -477,9 +491,7 @@ impl Store for DuckDbStore {
                 |p| p.maybe.clone(),
                 &extra,
             );
-            let sql = format!(
-                "SELECT * FROM ({union}) ORDER BY published {dir}, seq {dir} LIMIT {chunk}"
-            );
+            let sql = format!("SELECT * FROM ({union}) ORDER BY {order_by} LIMIT {chunk}");
             let mut last = None;
             let seen = read_events(&inner.conn, &sql, |event, sure| {
                 last = Some(Cursor {

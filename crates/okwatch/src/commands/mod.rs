@@ -5,6 +5,9 @@ mod demo;
 mod generate;
 mod import;
 pub mod search;
+mod serve;
+mod sim;
+mod token;
 
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
@@ -66,6 +69,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Bench(args) => bench::run(&data_dir, &args),
         Command::Demo => demo::run(&data_dir),
+        Command::Serve(args) => serve::run(&data_dir, &args),
+        Command::Sim(args) => sim::run(&args),
+        Command::Token(command) => token::run(&data_dir, command),
     }
 }
 
@@ -78,6 +84,11 @@ fn default_data_dir() -> PathBuf {
         Some(home) => PathBuf::from(home).join(".local/share/okwatch"),
         None => PathBuf::from("okwatch-data"),
     }
+}
+
+/// The API tokens of `okwatch serve`.
+pub fn token_store(data_dir: &Path) -> okwatch_okta::TokenStore {
+    okwatch_okta::TokenStore::new(data_dir.join("tokens.json"))
 }
 
 fn store_path(data_dir: &Path) -> PathBuf {

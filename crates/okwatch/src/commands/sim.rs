@@ -1,0 +1,63 @@
+//! `okwatch sim`: a simulated Okta org over HTTP.
+
+use super::EXIT_OK;
+use crate::cli::SimArgs;
+use anyhow::{Context, Result};
+use okwatch_sim::server::{SimConfig, Simulator};
+use std::sync::Arc;
+
+/// Builds the simulator from the command line (also used by `okwatch demo`).
+pub fn simulator(args: &SimArgs) -> Result<Arc<Simulator>> {
+    let faults = args.faults.parse()?;
+    let token = args
+        .token
+        .clone()
+        .unwrap_or_else(|| format!("sim_{}", okwatch_okta::random::base62(32)));
+    Ok(Simulator::new(SimConfig {
+        seed: args.seed,
+        users: args.users,
+        days: args.days,
+        events_per_minute: args.rate,
+        token,
+        rate_limit: args.rate_limit,
+        faults,
+    })?)
+}
+
+pub fn run(args: &SimArgs) -> Result<u8> {
+    let started = std::time::Instant::now();
+    let sim = simulator(args)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let address = listener.local_addr()?;
+        let org = sim.org();
+        eprintln!(
+            "okwatch sim: {} ({} people, {} apps, {} groups), {} days of history in {:.1}s",
+            org.domain,
+            org.users.len(),
+            org.apps.len(),
+            org.groups.len(),
+            args.days,
+            started.elapsed().as_secs_f64()
+        );
+        eprintln!(
+            "  Okta API at http://{address}/api/v1/  (System Log, users, groups, apps, eventHooks)"
+        );
+        eprintln!("  token: {}", sim.token());
+        eprintln!(
+            "  try:   curl -H 'Authorization: SSWS {}' 'http://{address}/api/v1/logs?limit=5'",
+            sim.token()
+        );
+        tokio::spawn(sim.clone().run());
+        axum::serve(listener, sim.router())
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })?;
+    Ok(EXIT_OK)
+}
