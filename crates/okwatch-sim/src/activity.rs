@@ -292,7 +292,7 @@ impl<'a> DayBuilder<'a> {
             Some(origin),
         );
         mfa.session = Some(&session);
-        mfa.credential = Some(credential);
+        mfa.credential = credential;
         mfa.uri = "/idp/idx/challenge/answer";
         mfa.debug = vec![("factor", json!(factor))];
         if !mfa_ok {

@@ -572,10 +572,13 @@ pub const GROUPS: &[&str] = &[
 ];
 
 /// MFA factors: (Okta debugData factor name, credential type, share of users).
-pub const FACTORS: &[(&str, &str, f64)] = &[
-    ("OKTA_VERIFY_PUSH", "OTP", 0.55),
-    ("FIDO_WEBAUTHN", "WEBAUTHN", 0.2),
-    ("SIGNED_NONCE", "OKTA_VERIFY", 0.15),
-    ("SMS_FACTOR", "SMS", 0.07),
-    ("GOOGLE_OTP", "OTP", 0.03),
+pub const FACTORS: &[(&str, Option<&str>, f64)] = &[
+    ("OKTA_VERIFY_PUSH", Some("OTP"), 0.55),
+    // Okta's schema has no credentialType for WebAuthn or Okta Verify's signed nonce (its
+    // enum, which the Python SDK enforces, stops at the values below); the factor in
+    // debugData says which it was.
+    ("FIDO_WEBAUTHN", None, 0.2),
+    ("SIGNED_NONCE", None, 0.15),
+    ("SMS_FACTOR", Some("SMS"), 0.07),
+    ("GOOGLE_OTP", Some("OTP"), 0.03),
 ];

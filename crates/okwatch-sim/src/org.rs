@@ -171,7 +171,7 @@ impl Org {
     }
 
     /// The MFA factor a user verifies with: (debugData name, credential type).
-    pub fn factor_of(&self, user: &User) -> (&'static str, &'static str) {
+    pub fn factor_of(&self, user: &User) -> (&'static str, Option<&'static str>) {
         let (name, kind, _) = FACTORS[user.factor];
         (name, kind)
     }
