@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Try okwatch on a simulated Okta org: no configuration needed
-    Demo,
+    Demo(DemoArgs),
     /// Import System Log events from NDJSON, a JSON array, or an Event Hook delivery (.gz too)
     ///
     /// Exit status: 0 when every event was stored or already present, 3 when some lines were
@@ -43,6 +43,14 @@ pub enum Command {
     /// Create, list and revoke API tokens for `okwatch serve`
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+/// `okwatch demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Stop after the tour instead of serving (for tests)
+    #[arg(long, hide = true)]
+    pub no_serve: bool,
 }
 
 /// `okwatch serve`.

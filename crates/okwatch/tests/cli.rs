@@ -400,3 +400,62 @@ fn purge_deletes_only_what_is_older_than_the_cutoff() {
         (3_000 - older).to_string()
     );
 }
+
+#[test]
+fn the_demo_fills_a_store_of_its_own_and_tours_it() {
+    let ws = Workspace::new();
+    let first = ws.okwatch(&["demo", "--no-serve"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let out = stdout(&first);
+    assert!(out.contains("## The newest failed sign-ins"), "{out}");
+    assert!(
+        out.contains("INVALID_CREDENTIALS"),
+        "the tour shows failures: {out}"
+    );
+    // The demo's store is a normal store: searchable afterwards with the commands it printed.
+    let demo = ws.path("data").join("demo");
+    let count = Command::new(env!("CARGO_BIN_EXE_okwatch"))
+        .arg("--data-dir")
+        .arg(&demo)
+        .args(["search", "--since", "-30d", "--count"])
+        .output()
+        .unwrap();
+    let stored: u64 = stdout(&count).trim().parse().unwrap();
+    assert!(stored > 40_000, "30 days of a 250-person org ({stored})");
+    // Running it again adds the history once only.
+    assert!(ws.okwatch(&["demo", "--no-serve"]).status.success());
+    let again = Command::new(env!("CARGO_BIN_EXE_okwatch"))
+        .arg("--data-dir")
+        .arg(&demo)
+        .args(["search", "--since", "-30d", "--count"])
+        .output()
+        .unwrap();
+    let after: u64 = stdout(&again).trim().parse().unwrap();
+    assert!(
+        after - stored < 100,
+        "only minutes of new activity ({stored} -> {after})"
+    );
+}
+
+#[test]
+fn tokens_are_shown_once_listed_by_prefix_and_revocable() {
+    let ws = Workspace::new();
+    let created = ws.okwatch(&["token", "create", "--name", "siem"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let token = stdout(&created).trim().to_string();
+    assert!(token.starts_with("okw_") && token.len() > 30);
+    let list = stdout(&ws.okwatch(&["token", "list"]));
+    assert!(list.contains("siem") && list.contains(&token[..8]));
+    assert!(
+        !list.contains(&token),
+        "the token itself is never shown again"
+    );
+    let stored = std::fs::read_to_string(ws.path("data").join("tokens.json")).unwrap();
+    assert!(!stored.contains(&token), "only a hash is kept");
+    assert!(ws.okwatch(&["token", "revoke", "siem"]).status.success());
+    assert!(!stdout(&ws.okwatch(&["token", "list"])).contains("siem"));
+    assert_eq!(
+        ws.okwatch(&["token", "revoke", "siem"]).status.code(),
+        Some(1)
+    );
+}

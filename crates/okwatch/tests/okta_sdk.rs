@@ -50,10 +50,20 @@ fn python_with_sdk() -> PathBuf {
         .expect("python3 is needed to run Okta's Python SDK against okwatch");
     assert!(status.success(), "python3 -m venv failed");
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", SDK])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            SDK,
+        ])
         .status()
         .expect("pip runs");
-    assert!(status.success(), "pip install {SDK} failed (is PyPI reachable?)");
+    assert!(
+        status.success(),
+        "pip install {SDK} failed (is PyPI reachable?)"
+    );
     assert!(has_sdk(&python), "{SDK} installed but does not import");
     python
 }
@@ -73,10 +83,7 @@ impl Server {
             .expect("serve starts");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let url = loop {
-            let line = lines
-                .next()
-                .expect("serve says where it listens")
-                .unwrap();
+            let line = lines.next().expect("serve says where it listens").unwrap();
             if let Some(rest) = line.split("API at ").nth(1) {
                 break rest.trim_end_matches("/api/v1/logs").to_string();
             }
@@ -125,7 +132,12 @@ fn search(data: &Path, args: &[&str]) -> Vec<String> {
         c
     });
     out.lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap()["uuid"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["uuid"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
@@ -137,7 +149,15 @@ fn oktas_python_sdk_pages_through_okwatch_like_through_okta() {
     let file = dir.path().join("events.ndjson");
     let events = run({
         let mut c = okwatch(&data);
-        c.args(["generate", "--events", "6000", "--seed", "5", "--end", "2026-11-20T00:00:00Z"]);
+        c.args([
+            "generate",
+            "--events",
+            "6000",
+            "--seed",
+            "5",
+            "--end",
+            "2026-11-20T00:00:00Z",
+        ]);
         c
     });
     std::fs::write(&file, events).unwrap();
@@ -155,17 +175,35 @@ fn oktas_python_sdk_pages_through_okwatch_like_through_okta() {
     .to_string();
 
     // Expectations come from the store before the server holds it.
-    let window = ["--since", "2026-10-01T00:00:00Z", "--until", "2026-11-19T00:00:00Z"];
-    let filter = "outcome.result eq \"FAILURE\" or eventType sw \"user.authentication.auth_via_mfa\"";
+    let window = [
+        "--since",
+        "2026-10-01T00:00:00Z",
+        "--until",
+        "2026-11-19T00:00:00Z",
+    ];
+    let filter =
+        "outcome.result eq \"FAILURE\" or eventType sw \"user.authentication.auth_via_mfa\"";
     let mut args = window.to_vec();
     args.extend(["--filter", filter]);
     let failures = search(&data, &args);
-    assert!(failures.len() > 30, "enough failures to page ({})", failures.len());
+    assert!(
+        failures.len() > 30,
+        "enough failures to page ({})",
+        failures.len()
+    );
     let all = search(&data, &[]);
     let ip = {
         let out = run({
             let mut c = okwatch(&data);
-            c.args(["search", "--group-by", "client.ipAddress", "--limit", "1", "--format", "json"]);
+            c.args([
+                "search",
+                "--group-by",
+                "client.ipAddress",
+                "--limit",
+                "1",
+                "--format",
+                "json",
+            ]);
             c
         });
         let groups: Value = serde_json::from_str(&out).unwrap();
@@ -189,7 +227,12 @@ fn oktas_python_sdk_pages_through_okwatch_like_through_okta() {
     assert!(answer["pages"].as_u64().unwrap() >= 3);
 
     // Polling (no until) with q: everything stored with that IP, in arrival order.
-    let answer = sdk(&python, &server, &token, serde_json::json!({"q": ip, "limit": 200}));
+    let answer = sdk(
+        &python,
+        &server,
+        &token,
+        serde_json::json!({"q": ip, "limit": 200}),
+    );
     let got: BTreeSet<String> = uuids_of(&answer).into_iter().collect();
     let expected: BTreeSet<String> = with_ip.into_iter().collect();
     assert_eq!(got, expected);
@@ -206,9 +249,20 @@ fn oktas_python_sdk_pages_through_okwatch_like_through_okta() {
     assert_eq!(uuids_of(&answer), all);
 
     // Okta's errors reach the SDK as Okta's errors.
-    let bad = sdk(&python, &server, &token, serde_json::json!({"filter": "eventType eqq \"x\""}));
+    let bad = sdk(
+        &python,
+        &server,
+        &token,
+        serde_json::json!({"filter": "eventType eqq \"x\""}),
+    );
     let error = bad["error"].as_str().unwrap();
-    assert!(error.contains("E0000053") && error.contains("position 10"), "{error}");
+    assert!(
+        error.contains("E0000053") && error.contains("position 10"),
+        "{error}"
+    );
     let refused = sdk(&python, &server, "okw_wrong", serde_json::json!({}));
-    assert!(refused["error"].as_str().unwrap().contains("E0000011"), "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("E0000011"),
+        "{refused}"
+    );
 }

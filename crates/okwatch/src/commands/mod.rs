@@ -68,7 +68,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(EXIT_OK)
         }
         Command::Bench(args) => bench::run(&data_dir, &args),
-        Command::Demo => demo::run(&data_dir),
+        Command::Demo(args) => demo::run(&data_dir, &args),
         Command::Serve(args) => serve::run(&data_dir, &args),
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
@@ -97,7 +97,18 @@ fn store_path(data_dir: &Path) -> PathBuf {
 
 /// Opens the store in `data_dir` for reading only, so that searches can run side by side.
 pub fn open_reader(data_dir: &Path) -> Result<DuckDbStore> {
-    Ok(DuckDbStore::open_read_only(&store_path(data_dir))?)
+    DuckDbStore::open_read_only(&store_path(data_dir)).map_err(|e| {
+        // DuckDB lets one process write a store file and nobody else open it meanwhile.
+        if e.to_string().contains("Could not set lock") {
+            anyhow::anyhow!(
+                "another okwatch (serve or demo) is using the store in {}; query it through its API \
+                 (GET /api/v1/logs), or stop it and search again",
+                data_dir.display()
+            )
+        } else {
+            e.into()
+        }
+    })
 }
 
 /// Opens the store in `data_dir`, creating the directory if needed.
