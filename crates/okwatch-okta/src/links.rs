@@ -42,7 +42,7 @@ pub fn parse<'a>(values: impl IntoIterator<Item = &'a str>) -> Vec<(String, Stri
             let params_end = rest.find('<').unwrap_or(rest.len());
             let params = &rest[..params_end];
             let rel = params
-                .split(';')
+                .split([';', ','])
                 .filter_map(|p| p.trim().strip_prefix("rel="))
                 .map(|r| r.trim_matches('"').to_string())
                 .next()

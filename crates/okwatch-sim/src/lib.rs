@@ -11,6 +11,7 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod incidents;
 pub mod org;
 pub mod rng;
 pub mod server;

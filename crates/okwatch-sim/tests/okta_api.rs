@@ -3,6 +3,7 @@
 
 use axum::routing;
 use okwatch_okta::links;
+use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::faults::Faults;
 use okwatch_sim::server::hooks::{request, Reply};
 use okwatch_sim::server::{SimConfig, Simulator};
@@ -22,6 +23,7 @@ fn config() -> SimConfig {
         token: TOKEN.into(),
         rate_limit: 1000,
         faults: Faults::default(),
+        incidents: Vec::new(),
     }
 }
 
@@ -492,4 +494,44 @@ async fn an_active_verified_hook_receives_new_events_with_its_secret() {
         get(&format!("{base}/api/v1/eventHooks/{id}")).await.status,
         404
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn planted_incidents_are_in_the_log_where_their_ground_truth_says() {
+    let (sim, base) = start(SimConfig {
+        incidents: IncidentKind::ALL.to_vec(),
+        ..config()
+    })
+    .await;
+    let truths = sim.ground_truth().to_vec();
+    assert_eq!(truths.len(), IncidentKind::ALL.len());
+    for truth in truths {
+        let ended = okwatch_model::parse_timestamp(&truth.ended).unwrap();
+        let params = vec![
+            ("since".to_string(), truth.started.clone()),
+            (
+                "until".to_string(),
+                okwatch_model::format_timestamp(ended + chrono::TimeDelta::milliseconds(1)),
+            ),
+            ("limit".to_string(), "1000".to_string()),
+        ];
+        let mut url = links::url(&base, "/api/v1/logs", &params);
+        let mut found = HashSet::new();
+        loop {
+            let reply = get(&url).await;
+            assert_eq!(reply.status, 200);
+            found.extend(uuids(&json_of(&reply)));
+            match link(&reply, "next") {
+                Some(next) => url = next,
+                None => break,
+            }
+        }
+        for uuid in &truth.event_uuids {
+            assert!(
+                found.contains(uuid),
+                "{:?}: {uuid} is served in its window",
+                truth.kind
+            );
+        }
+    }
 }

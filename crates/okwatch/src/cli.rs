@@ -91,6 +91,14 @@ pub struct SimArgs {
     /// Faults to inject, e.g. 5xx=0.05,slow=0.05,drop=0.02,late=0.1,duplicates=0.05
     #[arg(long, default_value = "")]
     pub faults: String,
+    /// Incidents to plant (comma-separated, or `all`): password-spray, brute-force,
+    /// mfa-push-fatigue, impossible-travel, admin-grant-then-api-token,
+    /// sign-on-policy-weakened, session-from-second-country
+    #[arg(long, value_delimiter = ',')]
+    pub incidents: Vec<String>,
+    /// Write the planted incidents' ground truth here (one JSON object a line)
+    #[arg(long, value_name = "FILE")]
+    pub ground_truth: Option<PathBuf>,
 }
 
 /// `okwatch token`.

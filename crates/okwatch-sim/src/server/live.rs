@@ -127,6 +127,20 @@ impl Feeder {
         Ok(stored)
     }
 
+    /// Stores past events (planted into the history) as if Okta had committed each a moment
+    /// after it was published.
+    pub fn store_history(&self, events: Vec<Value>, now: Timestamp) -> Result<u64, StoreError> {
+        let now_ms = now.timestamp_millis();
+        let events = events
+            .into_iter()
+            .map(|e| {
+                let arrival = (published_ms(&e) + 1_000).min(now_ms);
+                (e, Some(arrival))
+            })
+            .collect();
+        self.store_events(events)
+    }
+
     /// Adds events to the live stream (planted incidents), drawn at their `published` time in
     /// simulated time.
     pub fn plant(&mut self, events: Vec<Value>) {

@@ -11,6 +11,7 @@ pub mod faults;
 pub mod hooks;
 pub mod live;
 
+use crate::incidents::{self, GroundTruth, IncidentKind};
 use crate::Generator;
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,6 +19,7 @@ use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DurationRound, TimeDelta};
 use faults::{FaultInjector, Faults};
 use hooks::Hooks;
 use live::Feeder;
@@ -49,6 +51,9 @@ pub struct SimConfig {
     pub rate_limit: u32,
     /// Faults to inject.
     pub faults: Faults,
+    /// Incidents to plant: spread over the history when there is some, else in the first
+    /// minutes of live activity.
+    pub incidents: Vec<IncidentKind>,
 }
 
 /// A running simulated org.
@@ -61,6 +66,7 @@ pub struct Simulator {
     limiter: RateLimiter,
     config: SimConfig,
     hook_ids: Mutex<crate::rng::Rng>,
+    truth: Vec<GroundTruth>,
 }
 
 /// The org name the simulator stores its events under.
@@ -73,7 +79,7 @@ impl Simulator {
         let store = Arc::new(DuckDbStore::open_in_memory()?);
         let injector = Arc::new(FaultInjector::new(config.faults, config.seed));
         let now = chrono::Utc::now();
-        let feeder = Feeder::new(
+        let mut feeder = Feeder::new(
             generator.clone(),
             store.clone(),
             ORG,
@@ -82,6 +88,28 @@ impl Simulator {
             now,
         );
         feeder.backfill(config.days, now)?;
+        let count = config.incidents.len() as i64;
+        let mut truth = Vec::new();
+        for (i, &kind) in config.incidents.iter().enumerate() {
+            let i = i as i64;
+            let start = if config.days > 0 {
+                // Evenly spread over the history up to the start of today, so that the same
+                // seed on the same day plants the same incidents at the same times.
+                let today = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now);
+                let span = TimeDelta::days(i64::from(config.days));
+                let at = today - span + span * (i as i32 + 1) / (count as i32 + 1);
+                at.max(now - span)
+            } else {
+                now + TimeDelta::seconds(30 + 60 * i)
+            };
+            let incident = incidents::plant(generator.org(), config.seed, kind, start, i as u64);
+            if config.days > 0 {
+                feeder.store_history(incident.events, now)?;
+            } else {
+                feeder.plant(incident.events);
+            }
+            truth.push(incident.truth);
+        }
         Ok(Arc::new(Simulator {
             generator,
             store,
@@ -91,6 +119,7 @@ impl Simulator {
             limiter: RateLimiter::new(config.rate_limit, Duration::from_secs(60)),
             hook_ids: Mutex::new(crate::rng::Rng::new(config.seed, 0x600c)),
             config,
+            truth,
         }))
     }
 
@@ -102,6 +131,11 @@ impl Simulator {
     /// The simulator's store (everything the org has logged).
     pub fn store(&self) -> &Arc<DuckDbStore> {
         &self.store
+    }
+
+    /// What was planted, for checking detections against.
+    pub fn ground_truth(&self) -> &[GroundTruth] {
+        &self.truth
     }
 
     /// The token clients must present.

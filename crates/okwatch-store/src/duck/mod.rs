@@ -30,6 +30,9 @@ const SCHEMA_VERSION: i64 = 1;
 /// How many candidate rows to fetch at a time when some need checking in Rust.
 const VERIFY_CHUNK: usize = 1000;
 
+/// The most rows a search reads in one round; longer results are read in rounds.
+const FETCH_CHUNK: usize = 10_000;
+
 struct Inner {
     conn: Connection,
     next_seq: i64,
@@ -348,6 +351,40 @@ fn cell_of(value: ValueRef<'_>) -> Cell {
     }
 }
 
+/// `(seq, published µs, sure)` of a page, in page order.
+fn page_keys(conn: &Connection, sql: &str) -> Result<Vec<(i64, i64, bool)>, StoreError> {
+    let mut stmt = conn.prepare(sql).map_err(db_err("preparing a search"))?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(db_err("running a search"))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(db_err("reading search results"))
+}
+
+/// The whole rows at these positions, by position.
+fn fetch_rows(
+    conn: &Connection,
+    seqs: impl Iterator<Item = i64>,
+) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
+    let seqs: Vec<i64> = seqs.collect();
+    let mut rows = std::collections::HashMap::with_capacity(seqs.len());
+    let (Some(lo), Some(hi)) = (seqs.iter().min(), seqs.iter().max()) else {
+        return Ok(rows);
+    };
+    let list: Vec<String> = seqs.iter().map(i64::to_string).collect();
+    // The range lets block statistics skip everything outside it; the list picks the rows.
+    let sql = format!(
+        "SELECT {} FROM events WHERE seq BETWEEN {lo} AND {hi} AND seq IN ({})",
+        DuckDbStore::select_list(),
+        list.join(",")
+    );
+    read_events(conn, &sql, |event, _| {
+        rows.insert(event.seq, event);
+        true
+    })?;
+    Ok(rows)
+}
+
 /// Reads `org, seq, <COLUMNS...>[, sure]` rows.
 fn read_events(
     conn: &Connection,
@@ -456,17 +493,16 @@ impl Store for DuckDbStore {
         let plan = Self::plan(query);
         let exact = plan.exact;
         let (order_by, cmp) = match query.order {
-            Order::Asc => ("published ASC, seq ASC", ">"),
-            Order::Desc => ("published DESC, seq DESC", "<"),
+            Order::Asc => ("p ASC, seq ASC", ">"),
+            Order::Desc => ("p DESC, seq DESC", "<"),
             Order::Arrival => ("seq ASC", ">"),
         };
-        // DuckDB's LIMIT is a signed 64-bit number.
-        let limit = query.limit.min(i64::MAX as usize);
         let chunk = if exact {
-            limit
+            query.limit
         } else {
-            limit.max(VERIFY_CHUNK)
-        };
+            query.limit.max(VERIFY_CHUNK)
+        }
+        .min(FETCH_CHUNK);
         let mut events = Vec::new();
         let mut after = query.after;
         let inner = self.lock();
@@ -483,27 +519,38 @@ impl Store for DuckDbStore {
                 }
                 (None, _) => {}
             }
-            let list = Self::select_list();
+            // Two steps: first the positions of the page (narrow columns, so the top-N runs on
+            // a few bytes a row), then the whole rows of just those positions. One query that
+            // sorts whole rows would materialise every matching row's ~50 columns first.
             let union = Self::union(
                 query,
                 &plan,
-                |p| format!("{list}, {} AS sure", p.sure),
+                |p| format!("seq, epoch_us(published) AS p, {} AS sure", p.sure),
                 |p| p.maybe.clone(),
                 &extra,
             );
-            let sql = format!("SELECT * FROM ({union}) ORDER BY {order_by} LIMIT {chunk}");
+            let sql =
+                format!("SELECT seq, p, sure FROM ({union}) ORDER BY {order_by} LIMIT {chunk}");
+            tracing::debug!(%sql, "search");
+            let keys = page_keys(&inner.conn, &sql)?;
+            let mut rows = fetch_rows(&inner.conn, keys.iter().map(|k| k.0))?;
             let mut last = None;
-            let seen = read_events(&inner.conn, &sql, |event, sure| {
+            for &(seq, published_micros, sure) in &keys {
                 last = Some(Cursor {
-                    published_micros: event_published_micros(&event),
-                    seq: event.seq,
+                    published_micros,
+                    seq,
                 });
+                let Some(event) = rows.remove(&seq) else {
+                    continue;
+                };
                 if sure || Self::verify(query, &event.event) {
                     events.push(event);
+                    if events.len() >= query.limit {
+                        break;
+                    }
                 }
-                events.len() < query.limit
-            })?;
-            if events.len() >= query.limit || seen < chunk {
+            }
+            if events.len() >= query.limit || keys.len() < chunk {
                 break;
             }
             after = last;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use okwatch_okta::server::{logs_router, request_id, Authenticate, LogsState};
 use okwatch_okta::{LogsApi, LogsPolicy};
+use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
 use okwatch_store::{Cursor, DuckDbStore, EventBatch, EventQuery, EventRow, Order, Store};
 use std::io::Write;
@@ -71,6 +72,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         token: format!("sim_{}", okwatch_okta::random::base62(32)),
         rate_limit: 600,
         faults: Default::default(),
+        incidents: IncidentKind::ALL.to_vec(),
     })?;
     println!(
         "okwatch demo: a simulated Okta org ({}, {USERS} people, {} apps) with {DAYS} days of history",
@@ -87,6 +89,21 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         started.elapsed().as_secs_f64()
     );
     tour(&store)?;
+    println!("## Incidents planted in this history (the simulator's ground truth)");
+    for truth in sim.ground_truth() {
+        println!(
+            "- {} ({}): {}",
+            truth.kind.name(),
+            truth.started,
+            truth.summary
+        );
+    }
+    let truth_file = demo_dir.join("ground-truth.ndjson");
+    super::sim::write_ground_truth(&sim, &truth_file)?;
+    println!(
+        "  (details with every event uuid: {})\n",
+        truth_file.display()
+    );
     if args.no_serve {
         return Ok(EXIT_OK);
     }

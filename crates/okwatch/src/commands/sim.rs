@@ -3,12 +3,14 @@
 use super::EXIT_OK;
 use crate::cli::SimArgs;
 use anyhow::{Context, Result};
+use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
 use std::sync::Arc;
 
 /// Builds the simulator from the command line (also used by `okwatch demo`).
 pub fn simulator(args: &SimArgs) -> Result<Arc<Simulator>> {
     let faults = args.faults.parse()?;
+    let incidents = IncidentKind::parse_list(&args.incidents).map_err(anyhow::Error::msg)?;
     let token = args
         .token
         .clone()
@@ -21,12 +23,26 @@ pub fn simulator(args: &SimArgs) -> Result<Arc<Simulator>> {
         token,
         rate_limit: args.rate_limit,
         faults,
+        incidents,
     })?)
+}
+
+/// Writes the ground truth of what the simulator planted, one JSON object a line.
+pub fn write_ground_truth(sim: &Simulator, path: &std::path::Path) -> Result<()> {
+    let mut text = String::new();
+    for truth in sim.ground_truth() {
+        text.push_str(&serde_json::to_string(truth)?);
+        text.push('\n');
+    }
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
 }
 
 pub fn run(args: &SimArgs) -> Result<u8> {
     let started = std::time::Instant::now();
     let sim = simulator(args)?;
+    if let Some(path) = &args.ground_truth {
+        write_ground_truth(&sim, path)?;
+    }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -47,6 +63,14 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             "  Okta API at http://{address}/api/v1/  (System Log, users, groups, apps, eventHooks)"
         );
         eprintln!("  token: {}", sim.token());
+        for truth in sim.ground_truth() {
+            eprintln!(
+                "  planted {} at {}: {}",
+                truth.kind.name(),
+                truth.started,
+                truth.summary
+            );
+        }
         eprintln!(
             "  try:   curl -H 'Authorization: SSWS {}' 'http://{address}/api/v1/logs?limit=5'",
             sim.token()
