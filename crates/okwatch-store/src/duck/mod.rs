@@ -361,24 +361,13 @@ fn page_keys(conn: &Connection, sql: &str) -> Result<Vec<(i64, i64, bool)>, Stor
         .map_err(db_err("reading search results"))
 }
 
-/// The whole rows at these positions, by position.
+/// The rows `sql` selects, by position.
 fn fetch_rows(
     conn: &Connection,
-    seqs: impl Iterator<Item = i64>,
+    sql: &str,
 ) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
-    let seqs: Vec<i64> = seqs.collect();
-    let mut rows = std::collections::HashMap::with_capacity(seqs.len());
-    let (Some(lo), Some(hi)) = (seqs.iter().min(), seqs.iter().max()) else {
-        return Ok(rows);
-    };
-    let list: Vec<String> = seqs.iter().map(i64::to_string).collect();
-    // The range lets block statistics skip everything outside it; the list picks the rows.
-    let sql = format!(
-        "SELECT {} FROM events WHERE seq BETWEEN {lo} AND {hi} AND seq IN ({})",
-        DuckDbStore::select_list(),
-        list.join(",")
-    );
-    read_events(conn, &sql, |event, _| {
+    let mut rows = std::collections::HashMap::new();
+    read_events(conn, sql, |event, _| {
         rows.insert(event.seq, event);
         true
     })?;
@@ -533,7 +522,30 @@ impl Store for DuckDbStore {
                 format!("SELECT seq, p, sure FROM ({union}) ORDER BY {order_by} LIMIT {chunk}");
             tracing::debug!(%sql, "search");
             let keys = page_keys(&inner.conn, &sql)?;
-            let mut rows = fetch_rows(&inner.conn, keys.iter().map(|k| k.0))?;
+            let mut rows = match (
+                keys.iter().map(|k| k.0).min(),
+                keys.iter().map(|k| k.0).max(),
+            ) {
+                (Some(lo), Some(hi)) => {
+                    // The same conditions again, so a selective filter lets DuckDB read the
+                    // wide columns only for rows that pass it, and the position range, so a
+                    // page of recent events reads only recent blocks.
+                    let mut bounded = extra.clone();
+                    bounded.push(format!("seq BETWEEN {lo} AND {hi}"));
+                    let list = Self::select_list();
+                    let union = Self::union(
+                        query,
+                        &plan,
+                        |_| list.clone(),
+                        |p| p.maybe.clone(),
+                        &bounded,
+                    );
+                    let seqs: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
+                    let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
+                    fetch_rows(&inner.conn, &sql)?
+                }
+                _ => Default::default(),
+            };
             let mut last = None;
             for &(seq, published_micros, sure) in &keys {
                 last = Some(Cursor {

@@ -111,6 +111,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
     let sim_token = sim.token().to_string();
     let demo_dir_text = demo_dir.display().to_string();
     let tokens = token_store(&demo_dir);
+    // One demo token at a time: the previous run's is revoked.
+    while tokens.revoke("demo")? {}
     let (_, token) = tokens.create("demo")?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
