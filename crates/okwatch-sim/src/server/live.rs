@@ -192,3 +192,79 @@ impl Feeder {
         self.store_events(due)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::faults::Faults;
+    use okwatch_store::{EventQuery, Order};
+
+    fn feeder(late: f64, now: Timestamp) -> Feeder {
+        let generator = Arc::new(Generator::new(5, 2_000));
+        let store = Arc::new(DuckDbStore::open_in_memory().unwrap());
+        let injector = Arc::new(FaultInjector::new(
+            Faults {
+                late,
+                ..Faults::default()
+            },
+            5,
+        ));
+        Feeder::new(generator, store, "sim", injector, None, now)
+    }
+
+    fn arrivals(f: &Feeder) -> Vec<(String, i64)> {
+        let page = f
+            .store
+            .search(&EventQuery {
+                order: Order::Arrival,
+                limit: 100_000,
+                ..EventQuery::default()
+            })
+            .unwrap();
+        page.events
+            .into_iter()
+            .map(|e| (e.event["published"].as_str().unwrap().to_string(), e.seq))
+            .collect()
+    }
+
+    #[test]
+    fn live_events_appear_as_their_time_comes() {
+        // A weekday morning in a 2,000-person org: plenty happens in ten minutes.
+        let start = parse_timestamp("2026-11-24T15:00:00Z").unwrap();
+        let mut f = feeder(0.0, start);
+        assert_eq!(f.tick(start).unwrap(), 0);
+        let stored = f.tick(start + TimeDelta::minutes(10)).unwrap();
+        assert!(stored > 20, "{stored} events in ten minutes");
+        let got = arrivals(&f);
+        let end = format_timestamp(start + TimeDelta::minutes(10));
+        assert!(
+            got.iter().all(|(p, _)| p.as_str() <= end.as_str()),
+            "nothing from the future"
+        );
+        assert!(
+            got.windows(2).all(|w| w[0].0 <= w[1].0),
+            "in publication order"
+        );
+    }
+
+    #[test]
+    fn late_events_arrive_minutes_after_their_published_time() {
+        let start = parse_timestamp("2026-11-24T15:00:00Z").unwrap();
+        let mut f = feeder(1.0, start);
+        let on_time = f.tick(start + TimeDelta::minutes(10)).unwrap();
+        assert_eq!(on_time, 0, "every event is held back");
+        let held = f.late.len();
+        assert!(held > 20);
+        let later = f.tick(start + TimeDelta::minutes(20)).unwrap();
+        assert!(
+            later > 0,
+            "held events are released after at most five minutes"
+        );
+        // Stored after newer ones were published: arrival order is not publication order.
+        let got = arrivals(&f);
+        assert!(
+            got.windows(2).any(|w| w[0].0 > w[1].0),
+            "some arrive out of order"
+        );
+    }
+}

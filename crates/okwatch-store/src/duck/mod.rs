@@ -671,6 +671,7 @@ impl Store for DuckDbStore {
             "SELECT epoch_us(date_trunc('{}', published)) AS b, count(*) FROM ({union}) GROUP BY b ORDER BY b",
             bucket.name()
         );
+        tracing::debug!(%sql, "histogram");
         let inner = self.lock();
         let mut buckets: Vec<(Timestamp, u64)> = Vec::new();
         {
@@ -794,14 +795,31 @@ impl DuckDbStore {
         plan: &Plan,
         mut each: impl FnMut(&Value),
     ) -> Result<u64, StoreError> {
+        // Only branches where SQL can be undecided: a branch whose `maybe` is its `sure` has
+        // none, and scanning it anyway would fetch every column of every matching row.
+        let undecided_branches: Vec<_> = plan
+            .branches
+            .iter()
+            .filter(|(_, p)| p.maybe != p.sure)
+            .collect();
+        if undecided_branches.is_empty() {
+            return Ok(0);
+        }
         let list = Self::select_list();
-        let sql = Self::union(
-            query,
-            plan,
-            |_| list.clone(),
-            |p| format!("{} AND NOT {}", p.maybe, p.sure),
-            &[],
-        );
+        let sql = undecided_branches
+            .iter()
+            .map(|(rows, pred)| {
+                let mut conditions = Self::base_where(query);
+                conditions.push(rows.to_string());
+                conditions.push(format!("{} AND NOT {}", pred.maybe, pred.sure));
+                format!(
+                    "SELECT {list} FROM events WHERE {}",
+                    conditions.join(" AND ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        tracing::debug!(%sql, "undecided rows");
         let mut n = 0;
         read_events(&inner.conn, &sql, |e, _| {
             if Self::verify(query, &e.event) {
