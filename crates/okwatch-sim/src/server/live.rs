@@ -24,6 +24,8 @@ pub struct Feeder {
     /// Simulated milliseconds per real millisecond (1 = the org's natural pace).
     speed: f64,
     real_start_ms: i64,
+    /// Simulated time at start: what was drawn for earlier is history, not live activity.
+    start_ms: i64,
     /// Drawn but not yet due, sorted by time (latest last).
     pending: Vec<Drawn>,
     /// The next day to draw, in simulated time.
@@ -71,6 +73,7 @@ impl Feeder {
             injector,
             speed,
             real_start_ms: now_ms,
+            start_ms: now_ms,
             pending: Vec::new(),
             next_day_ms: today,
             cursor_ms: now_ms,
@@ -78,12 +81,17 @@ impl Feeder {
         };
         // Yesterday may spill past midnight into today.
         feeder.draw_day(today - MS_PER_DAY);
-        feeder.pending.retain(|d| d.at_ms >= now_ms);
         feeder
     }
 
     fn draw_day(&mut self, day_ms: i64) {
-        self.pending.extend(self.generator.day(at(day_ms)));
+        let start_ms = self.start_ms;
+        self.pending.extend(
+            self.generator
+                .day(at(day_ms))
+                .into_iter()
+                .filter(|d| d.at_ms >= start_ms),
+        );
         self.pending.sort_by_key(|d| std::cmp::Reverse(d.at_ms));
     }
 
@@ -251,14 +259,20 @@ mod tests {
     fn late_events_arrive_minutes_after_their_published_time() {
         let start = parse_timestamp("2026-11-24T15:00:00Z").unwrap();
         let mut f = feeder(1.0, start);
-        let on_time = f.tick(start + TimeDelta::minutes(10)).unwrap();
-        assert_eq!(on_time, 0, "every event is held back");
-        let held = f.late.len();
-        assert!(held > 20);
-        let later = f.tick(start + TimeDelta::minutes(20)).unwrap();
+        let on_time = f.tick(start + TimeDelta::minutes(1)).unwrap();
+        assert_eq!(on_time, 0, "every event is held back at least a minute");
+        let mut released = 0;
+        for minute in 2..=20 {
+            released += f.tick(start + TimeDelta::minutes(minute)).unwrap();
+        }
         assert!(
-            later > 0,
-            "held events are released after at most five minutes"
+            released > 20,
+            "held events are released after one to five minutes"
+        );
+        let end = (start + TimeDelta::minutes(20)).timestamp_millis();
+        assert!(
+            f.late.iter().all(|(when, _)| *when > end),
+            "nothing due is still held"
         );
         // Stored after newer ones were published: arrival order is not publication order.
         let got = arrivals(&f);
