@@ -322,6 +322,33 @@ impl DuckDbStore {
         branches.join(" UNION ALL ")
     }
 
+    /// The whole rows of a window of page keys, by position. The query repeats the search's
+    /// conditions, so a selective filter lets DuckDB read the wide columns only for rows that
+    /// pass it, and bounds the position range, so a page of recent events reads only recent
+    /// blocks.
+    fn fetch_window(
+        &self,
+        inner: &Inner,
+        query: &EventQuery,
+        plan: &Plan,
+        extra: &[String],
+        window: &[(i64, i64, bool)],
+    ) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
+        let (Some(lo), Some(hi)) = (
+            window.iter().map(|k| k.0).min(),
+            window.iter().map(|k| k.0).max(),
+        ) else {
+            return Ok(Default::default());
+        };
+        let mut bounded = extra.to_vec();
+        bounded.push(format!("seq BETWEEN {lo} AND {hi}"));
+        let list = Self::select_list();
+        let union = Self::union(query, plan, |_| list.clone(), |p| p.maybe.clone(), &bounded);
+        let seqs: Vec<String> = window.iter().map(|k| k.0.to_string()).collect();
+        let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
+        fetch_rows(&inner.conn, &sql)
+    }
+
     /// The reference check for rows SQL could not decide.
     fn verify(query: &EventQuery, event: &Value) -> bool {
         query.filter.as_ref().is_none_or(|f| matches(f, event)) && query.keywords.matches(event)
@@ -522,43 +549,25 @@ impl Store for DuckDbStore {
                 format!("SELECT seq, p, sure FROM ({union}) ORDER BY {order_by} LIMIT {chunk}");
             tracing::debug!(%sql, "search");
             let keys = page_keys(&inner.conn, &sql)?;
-            let mut rows = match (
-                keys.iter().map(|k| k.0).min(),
-                keys.iter().map(|k| k.0).max(),
-            ) {
-                (Some(lo), Some(hi)) => {
-                    // The same conditions again, so a selective filter lets DuckDB read the
-                    // wide columns only for rows that pass it, and the position range, so a
-                    // page of recent events reads only recent blocks.
-                    let mut bounded = extra.clone();
-                    bounded.push(format!("seq BETWEEN {lo} AND {hi}"));
-                    let list = Self::select_list();
-                    let union = Self::union(
-                        query,
-                        &plan,
-                        |_| list.clone(),
-                        |p| p.maybe.clone(),
-                        &bounded,
-                    );
-                    let seqs: Vec<String> = keys.iter().map(|k| k.0.to_string()).collect();
-                    let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
-                    fetch_rows(&inner.conn, &sql)?
-                }
-                _ => Default::default(),
-            };
             let mut last = None;
-            for &(seq, published_micros, sure) in &keys {
-                last = Some(Cursor {
-                    published_micros,
-                    seq,
-                });
-                let Some(event) = rows.remove(&seq) else {
-                    continue;
-                };
-                if sure || Self::verify(query, &event.event) {
-                    events.push(event);
-                    if events.len() >= query.limit {
-                        break;
+            // Whole rows are read a window at a time, only as many as the page still needs:
+            // most candidates are sure, so one window of `limit - found` rows usually ends it.
+            let mut start = 0;
+            while start < keys.len() && events.len() < query.limit {
+                let need = query.limit - events.len();
+                let window = &keys[start..(start + need).min(keys.len())];
+                start += window.len();
+                let mut rows = self.fetch_window(&inner, query, &plan, &extra, window)?;
+                for &(seq, published_micros, sure) in window {
+                    last = Some(Cursor {
+                        published_micros,
+                        seq,
+                    });
+                    let Some(event) = rows.remove(&seq) else {
+                        continue;
+                    };
+                    if sure || Self::verify(query, &event.event) {
+                        events.push(event);
                     }
                 }
             }
