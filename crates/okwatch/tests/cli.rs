@@ -460,3 +460,83 @@ fn tokens_are_shown_once_listed_by_prefix_and_revocable() {
         Some(1)
     );
 }
+
+#[test]
+fn the_simulator_command_serves_the_org_and_writes_the_ground_truth() {
+    let ws = Workspace::new();
+    let truth_file = ws.path("truth.ndjson");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_okwatch"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--users",
+            "40",
+            "--days",
+            "2",
+        ])
+        .args([
+            "--token",
+            "cli-test",
+            "--incidents",
+            "all",
+            "--ground-truth",
+        ])
+        .arg(&truth_file)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stderr.take().unwrap()));
+    let base = loop {
+        let line = lines.next().expect("sim prints its address").unwrap();
+        if let Some(rest) = line.split("Okta API at ").nth(1) {
+            break rest
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches("/api/v1/")
+                .to_string();
+        }
+    };
+    let truths: Vec<Value> = std::fs::read_to_string(&truth_file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(truths.len(), 7, "one line per incident kind");
+    let spray = truths
+        .iter()
+        .find(|t| t["kind"] == "password-spray")
+        .unwrap();
+    let ip = spray["ips"][0].as_str().unwrap().to_string();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let reply = runtime
+        .block_on(okwatch_sim::server::hooks::request(
+            &format!("{base}/api/v1/logs?limit=1000&q={ip}"),
+            "GET",
+            &[("Authorization".into(), "SSWS cli-test".into())],
+            b"",
+        ))
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(reply.status, 200);
+    let events: Vec<Value> = serde_json::from_slice(&reply.body).unwrap();
+    let served: std::collections::BTreeSet<&str> =
+        events.iter().map(|e| e["uuid"].as_str().unwrap()).collect();
+    for uuid in spray["event_uuids"].as_array().unwrap() {
+        assert!(
+            served.contains(uuid.as_str().unwrap()),
+            "the spray's events are served"
+        );
+    }
+
+    let bad = ws.okwatch(&["sim", "--faults", "meteor=0.5"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("unknown fault 'meteor'"),
+        "{}",
+        stderr(&bad)
+    );
+}
