@@ -98,7 +98,9 @@ impl Simulator {
                 let today = now.duration_trunc(TimeDelta::days(1)).unwrap_or(now);
                 let span = TimeDelta::days(i64::from(config.days));
                 let at = today - span + span * (i as i32 + 1) / (count as i32 + 1);
-                at.max(now - span)
+                // Not on the hour: real incidents do not start at round times.
+                let jitter = TimeDelta::seconds(((config.seed + i as u64 * 7_919) % 3_571) as i64);
+                (at + jitter).max(now - span)
             } else {
                 now + TimeDelta::seconds(30 + 60 * i)
             };
