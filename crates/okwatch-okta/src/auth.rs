@@ -116,25 +116,21 @@ impl TokenStore {
     }
 
     fn write(&self, tokens: &[TokenInfo]) -> Result<(), TokenError> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(self.io())?;
-        }
-        let temp = self.path.with_extension("json.tmp");
+        use std::io::Write;
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::create_dir_all(dir).map_err(self.io())?;
         let text = serde_json::to_vec_pretty(tokens).expect("tokens serialize");
-        {
-            use std::io::Write;
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                options.mode(0o600);
-            }
-            let mut file = options.open(&temp).map_err(self.io())?;
-            file.write_all(&text).map_err(self.io())?;
-            file.sync_all().map_err(self.io())?;
-        }
-        std::fs::rename(&temp, &self.path).map_err(self.io())
+        // A temporary file (created owner-only) renamed over the old one: readers see the
+        // old list or the new one, never half of either.
+        let mut file = tempfile::NamedTempFile::new_in(dir).map_err(self.io())?;
+        file.write_all(&text).map_err(self.io())?;
+        file.as_file().sync_all().map_err(self.io())?;
+        file.persist(&self.path)
+            .map(|_| ())
+            .map_err(|e| self.io()(e.error))
     }
 
     /// Makes a token called `name`; returns what is kept and the token, which exists nowhere
