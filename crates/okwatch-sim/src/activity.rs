@@ -88,6 +88,22 @@ impl<'a> Spec<'a> {
         }
     }
 
+    /// The account locked after too many failed sign-ins.
+    pub fn lockout(actor: Value, origin: Origin<'a>) -> Self {
+        Spec {
+            legacy: Some("core.user_auth.account_locked"),
+            severity: "WARN",
+            result: "FAILURE",
+            reason: Some("LOCKED_OUT"),
+            ..Spec::new(
+                "user.account.lock",
+                "Max sign in attempts exceeded",
+                actor,
+                Some(origin),
+            )
+        }
+    }
+
     /// A spec with the usual defaults: INFO, SUCCESS, no targets.
     pub fn new(
         event_type: &'a str,
@@ -560,17 +576,7 @@ impl<'a> DayBuilder<'a> {
                 self.push(t, failed);
                 t += 5_000 + self.rng.below(20_000) as i64;
             }
-            let mut lock = Spec::new(
-                "user.account.lock",
-                "Max sign in attempts exceeded",
-                user_actor(user),
-                Some(user_origin),
-            );
-            lock.legacy = Some("core.user_auth.account_locked");
-            lock.severity = "WARN";
-            lock.result = "FAILURE";
-            lock.reason = Some("LOCKED_OUT");
-            self.push(t, lock);
+            self.push(t, Spec::lockout(user_actor(user), user_origin));
             t += 900_000 + self.rng.below(3_600_000) as i64;
             let mut reset = Spec::new(
                 "user.account.reset_password",

@@ -213,17 +213,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
                 b.push(t, failed);
                 t += 1_000 + b.rng().below(4_000) as i64;
             }
-            let mut lock = Spec::new(
-                "user.account.lock",
-                "Max sign in attempts exceeded",
-                user_actor(user),
-                Some(origin),
-            );
-            lock.legacy = Some("core.user_auth.account_locked");
-            lock.severity = "WARN";
-            lock.result = "FAILURE";
-            lock.reason = Some("LOCKED_OUT");
-            b.push(t, lock);
+            b.push(t, Spec::lockout(user_actor(user), origin));
             summary = format!(
                 "{guesses} password guesses at {} from {ip} ({}) until the account locked",
                 user.login, place.country

@@ -86,6 +86,19 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
+/// Serves `app` on `listener` until Ctrl-C, then lets requests in flight finish.
+pub async fn serve_until_interrupted(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}
+
 /// The API tokens of `okwatch serve`.
 pub fn token_store(data_dir: &Path) -> okwatch_okta::TokenStore {
     okwatch_okta::TokenStore::new(data_dir.join("tokens.json"))

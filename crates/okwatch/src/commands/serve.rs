@@ -29,12 +29,7 @@ pub fn run(data_dir: &Path, args: &ServeArgs) -> Result<u8> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let address = listener.local_addr()?;
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
+        super::serve_until_interrupted(listener, app).await
     })?;
     Ok(EXIT_OK)
 }

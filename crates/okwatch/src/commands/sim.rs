@@ -76,12 +76,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             sim.token()
         );
         tokio::spawn(sim.clone().run());
-        axum::serve(listener, sim.router())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("serving")
+        super::serve_until_interrupted(listener, sim.router()).await
     })?;
     Ok(EXIT_OK)
 }
