@@ -88,6 +88,21 @@ impl<'a> Spec<'a> {
         }
     }
 
+    /// A password sign-in to Okta that succeeded and opened `session`.
+    pub fn signed_in(actor: Value, origin: Origin<'a>, session: &'a str) -> Self {
+        Spec {
+            legacy: Some("core.user_auth.login_success"),
+            session: Some(session),
+            credential: Some("PASSWORD"),
+            ..Spec::new(
+                "user.session.start",
+                "User login to Okta",
+                actor,
+                Some(origin),
+            )
+        }
+    }
+
     /// The account locked after too many failed sign-ins.
     pub fn lockout(actor: Value, origin: Origin<'a>) -> Self {
         Spec {
@@ -321,16 +336,7 @@ impl<'a> DayBuilder<'a> {
             return;
         }
         t += 300 + self.rng.below(800) as i64;
-        let mut start = Spec::new(
-            "user.session.start",
-            "User login to Okta",
-            actor.clone(),
-            Some(origin),
-        );
-        start.legacy = Some("core.user_auth.login_success");
-        start.session = Some(&session);
-        start.credential = Some("PASSWORD");
-        self.push(t, start);
+        self.push(t, Spec::signed_in(actor.clone(), origin, &session));
         if launch_apps {
             let apps = user.apps.clone();
             for app_index in apps {

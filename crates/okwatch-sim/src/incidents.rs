@@ -140,19 +140,6 @@ fn home(user: &User) -> Origin<'_> {
     }
 }
 
-fn success_sign_in<'a>(user: &User, origin: Origin<'a>, session: &'a str) -> Spec<'a> {
-    let mut start = Spec::new(
-        "user.session.start",
-        "User login to Okta",
-        user_actor(user),
-        Some(origin),
-    );
-    start.legacy = Some("core.user_auth.login_success");
-    start.credential = Some("PASSWORD");
-    start.session = Some(session);
-    start
-}
-
 /// Draws an incident of `kind` starting at `start`. `salt` makes several incidents of one kind
 /// differ.
 pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u64) -> Incident {
@@ -232,7 +219,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
                 agent: &ATTACK_AGENTS[0],
             };
             // The attacker has the password: identity verified, then the pushes begin.
-            let mut password = success_sign_in(user, origin, &session);
+            let mut password = Spec::signed_in(user_actor(user), origin, &session);
             password.legacy = None;
             password.event_type = "user.authentication.verify";
             password.display = "Verify user identity";
@@ -278,7 +265,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
                 b.push(t, answer);
             }
             t += 500;
-            b.push(t, success_sign_in(user, origin, &session));
+            b.push(t, Spec::signed_in(user_actor(user), origin, &session));
             summary = format!(
                 "{} denied {} Okta Verify pushes from {ip} ({}) and accepted the next",
                 user.login,
@@ -291,7 +278,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
         IncidentKind::ImpossibleTravel => {
             let user = &org.users[pick_user(&mut b)];
             let s1 = format!("102{}", b.rng().base62(22));
-            b.push(t, success_sign_in(user, home(user), &s1));
+            b.push(t, Spec::signed_in(user_actor(user), home(user), &s1));
             let place = foreign_place(&mut b, user.home.country);
             let ip = ip_in(&mut b, place);
             t += 20 * 60_000 + b.rng().below(30 * 60_000) as i64;
@@ -301,7 +288,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
                 place,
                 agent: user.desktop,
             };
-            b.push(t, success_sign_in(user, origin, &s2));
+            b.push(t, Spec::signed_in(user_actor(user), origin, &s2));
             summary = format!(
                 "{} signed in from {} and {} minutes later from {} ({ip})",
                 user.login,
@@ -396,7 +383,7 @@ pub fn plant(org: &Org, seed: u64, kind: IncidentKind, start: Timestamp, salt: u
         IncidentKind::SessionFromSecondCountry => {
             let user = &org.users[pick_user(&mut b)];
             let session = format!("102{}", b.rng().base62(22));
-            b.push(t, success_sign_in(user, home(user), &session));
+            b.push(t, Spec::signed_in(user_actor(user), home(user), &session));
             let place = foreign_place(&mut b, user.home.country);
             let ip = ip_in(&mut b, place);
             let origin = Origin {
