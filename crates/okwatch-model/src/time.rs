@@ -14,6 +14,14 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The `published` time of an event held as JSON, if it has a valid one.
+pub fn published_of(event: &serde_json::Value) -> Option<Timestamp> {
+    event
+        .get("published")
+        .and_then(serde_json::Value::as_str)
+        .and_then(parse_timestamp)
+}
+
 /// Formats a timestamp the way Okta does: milliseconds and `Z`, e.g. `2024-08-13T15:58:20.353Z`.
 pub fn format_timestamp(t: Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)

@@ -247,7 +247,8 @@ impl LogsApi {
                     .last()
                     .map(|e| {
                         Cursor {
-                            published_micros: published_micros(&e.event),
+                            published_micros: okwatch_model::published_of(&e.event)
+                                .map_or(0, |t| t.timestamp_micros()),
                             seq: e.seq,
                         }
                         .encode()
@@ -278,12 +279,4 @@ impl LogsApi {
             next_url,
         })
     }
-}
-
-fn published_micros(event: &Value) -> i64 {
-    event
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp)
-        .map_or(0, |t| t.timestamp_micros())
 }

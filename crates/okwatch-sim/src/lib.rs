@@ -91,10 +91,7 @@ impl Generator {
     pub fn between(&self, start: Timestamp, end: Timestamp) -> impl Iterator<Item = Value> + '_ {
         let start_ms = start.timestamp_millis();
         Stream::new(self, day_start(start), end).filter(move |e| {
-            e.get("published")
-                .and_then(Value::as_str)
-                .and_then(okwatch_model::parse_timestamp)
-                .is_some_and(|t| t.timestamp_millis() >= start_ms)
+            okwatch_model::published_of(e).is_some_and(|t| t.timestamp_millis() >= start_ms)
         })
     }
 }

@@ -8,7 +8,7 @@ use super::faults::FaultInjector;
 use crate::activity::Drawn;
 use crate::Generator;
 use chrono::{DurationRound, TimeDelta};
-use okwatch_model::{format_timestamp, parse_timestamp, Timestamp};
+use okwatch_model::{format_timestamp, Timestamp};
 use okwatch_store::{DuckDbStore, EventBatch, EventRow, Store, StoreError};
 use serde_json::Value;
 use std::sync::Arc;
@@ -37,11 +37,7 @@ pub struct Feeder {
 }
 
 fn published_ms(event: &Value) -> i64 {
-    event
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(parse_timestamp)
-        .map_or(0, |t| t.timestamp_millis())
+    okwatch_model::published_of(event).map_or(0, |t| t.timestamp_millis())
 }
 
 fn at(ms: i64) -> Timestamp {
@@ -205,6 +201,7 @@ impl Feeder {
 mod tests {
     use super::*;
     use crate::server::faults::Faults;
+    use okwatch_model::parse_timestamp;
     use okwatch_store::{EventQuery, Order};
 
     fn feeder(late: f64, now: Timestamp) -> Feeder {

@@ -702,11 +702,7 @@ impl Store for DuckDbStore {
         if !plan.exact {
             let mut extra = Vec::new();
             self.count_unsure(&inner, query, &plan, |e| {
-                if let Some(t) = e
-                    .get("published")
-                    .and_then(Value::as_str)
-                    .and_then(okwatch_model::parse_timestamp)
-                {
+                if let Some(t) = okwatch_model::published_of(e) {
                     extra.push(truncate(t, bucket));
                 }
             })?;
@@ -842,11 +838,7 @@ impl DuckDbStore {
 }
 
 fn event_published_micros(e: &StoredEvent) -> i64 {
-    e.event
-        .get("published")
-        .and_then(Value::as_str)
-        .and_then(okwatch_model::parse_timestamp)
-        .map_or(0, |t| t.timestamp_micros())
+    okwatch_model::published_of(&e.event).map_or(0, |t| t.timestamp_micros())
 }
 
 /// SQL for the group key of `field`: the typed column, else the enclosing JSON text.
