@@ -86,6 +86,13 @@ fn default_data_dir() -> PathBuf {
     }
 }
 
+/// A listener on `address`, or an error that names the address.
+pub async fn listen(address: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address}"))
+}
+
 /// Serves `app` on `listener` until Ctrl-C, then lets requests in flight finish.
 pub async fn serve_until_interrupted(
     listener: tokio::net::TcpListener,

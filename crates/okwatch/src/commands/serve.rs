@@ -2,7 +2,7 @@
 
 use super::{open_store, token_store, EXIT_OK};
 use crate::cli::ServeArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use okwatch_okta::server::{logs_router, request_id, Authenticate, LogsState};
 use okwatch_okta::{LogsApi, LogsPolicy};
 use std::path::Path;
@@ -24,9 +24,7 @@ pub fn run(data_dir: &Path, args: &ServeArgs) -> Result<u8> {
     let app = logs_router(state, auth).layer(axum::middleware::from_fn(request_id));
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener = super::listen(&args.listen).await?;
         let address = listener.local_addr()?;
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
         super::serve_until_interrupted(listener, app).await

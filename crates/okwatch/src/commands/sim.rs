@@ -45,9 +45,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
     }
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener = super::listen(&args.listen).await?;
         let address = listener.local_addr()?;
         let org = sim.org();
         eprintln!(
