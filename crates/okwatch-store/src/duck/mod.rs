@@ -304,9 +304,23 @@ impl DuckDbStore {
         pick: impl Fn(&Pred) -> String,
         extra: &[String],
     ) -> String {
+        Self::union_of(query, plan, |_| true, select, pick, extra)
+    }
+
+    /// Like [`Self::union`], over the branches whose predicate `keep` accepts (an empty string
+    /// when there are none).
+    fn union_of(
+        query: &EventQuery,
+        plan: &Plan,
+        keep: impl Fn(&Pred) -> bool,
+        select: impl Fn(&Pred) -> String,
+        pick: impl Fn(&Pred) -> String,
+        extra: &[String],
+    ) -> String {
         let branches: Vec<String> = plan
             .branches
             .iter()
+            .filter(|(_, pred)| keep(pred))
             .map(|(rows, pred)| {
                 let mut conditions = Self::base_where(query);
                 conditions.push(rows.to_string());
@@ -802,28 +816,18 @@ impl DuckDbStore {
     ) -> Result<u64, StoreError> {
         // Only branches where SQL can be undecided: a branch whose `maybe` is its `sure` has
         // none, and scanning it anyway would fetch every column of every matching row.
-        let undecided_branches: Vec<_> = plan
-            .branches
-            .iter()
-            .filter(|(_, p)| p.maybe != p.sure)
-            .collect();
-        if undecided_branches.is_empty() {
+        let list = Self::select_list();
+        let sql = Self::union_of(
+            query,
+            plan,
+            |p| p.maybe != p.sure,
+            |_| list.clone(),
+            |p| format!("{} AND NOT {}", p.maybe, p.sure),
+            &[],
+        );
+        if sql.is_empty() {
             return Ok(0);
         }
-        let list = Self::select_list();
-        let sql = undecided_branches
-            .iter()
-            .map(|(rows, pred)| {
-                let mut conditions = Self::base_where(query);
-                conditions.push(rows.to_string());
-                conditions.push(format!("{} AND NOT {}", pred.maybe, pred.sure));
-                format!(
-                    "SELECT {list} FROM events WHERE {}",
-                    conditions.join(" AND ")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" UNION ALL ");
         tracing::debug!(%sql, "undecided rows");
         let mut n = 0;
         read_events(&inner.conn, &sql, |e, _| {
