@@ -53,6 +53,23 @@ impl Keywords {
         self.0.is_empty()
     }
 
+    /// Hashes (see [`token_hashes`]) of the tokens every matching event must contain: each
+    /// hyphen-separated part of each keyword. A keyword can only match at token boundaries and
+    /// holds no whitespace, so each of its parts is a whole token of the value it matched in.
+    /// Sorted and deduplicated; empty when the keywords require nothing (`q=-`).
+    pub fn required_tokens(&self) -> Vec<u32> {
+        let mut hashes: Vec<u32> = self
+            .0
+            .iter()
+            .flat_map(|word| word.split('-'))
+            .filter(|part| !part.is_empty())
+            .map(|part| token_hash(part.as_bytes()))
+            .collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        hashes
+    }
+
     /// Whether every keyword matches some string value of `event`.
     pub fn matches(&self, event: &Value) -> bool {
         self.0
@@ -72,6 +89,62 @@ fn any_string(value: &Value, test: &mut dyn FnMut(&str) -> bool) -> bool {
 
 /// Characters that end a token in `q` matching.
 pub const TOKEN_BOUNDARIES: [char; 5] = [' ', '\t', '\n', '\r', '-'];
+
+/// Hashes of every token of every string value of `event`, sorted and deduplicated: what a
+/// keyword index stores per event. A token is a maximal run between [`TOKEN_BOUNDARIES`] of the
+/// lower-cased value, the same split [`token_match`] uses, so an event that `q` matches
+/// contains all of [`Keywords::required_tokens`]. The hash is part of the stored format: it
+/// must never change.
+pub fn token_hashes(event: &Value) -> Vec<u32> {
+    let mut hashes = Vec::new();
+    collect_token_hashes(event, &mut hashes);
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+fn collect_token_hashes(value: &Value, out: &mut Vec<u32>) {
+    match value {
+        Value::String(s) if s.is_ascii() => hash_tokens(s.as_bytes(), out),
+        Value::String(s) => hash_tokens(s.to_lowercase().as_bytes(), out),
+        Value::Array(items) => items.iter().for_each(|v| collect_token_hashes(v, out)),
+        Value::Object(map) => map.values().for_each(|v| collect_token_hashes(v, out)),
+        _ => {}
+    }
+}
+
+/// Hashes the tokens of `text`, lower-casing ASCII letters on the way (the caller lower-cases
+/// anything else first). Every boundary character is ASCII, so splitting bytes is exact.
+fn hash_tokens(text: &[u8], out: &mut Vec<u32>) {
+    let mut hash = FNV_OFFSET;
+    let mut len = 0;
+    for &byte in text {
+        if matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | b'-') {
+            if len > 0 {
+                out.push(hash);
+            }
+            hash = FNV_OFFSET;
+            len = 0;
+        } else {
+            hash = (hash ^ u32::from(byte.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+            len += 1;
+        }
+    }
+    if len > 0 {
+        out.push(hash);
+    }
+}
+
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
+
+/// 32-bit FNV-1a of a lower-cased token: stable across builds and platforms, and a collision
+/// only costs reading a few more rows.
+fn token_hash(token: &[u8]) -> u32 {
+    token.iter().fold(FNV_OFFSET, |hash, &byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(FNV_PRIME)
+    })
+}
 
 /// Whether `word` occurs in `haystack` (both already lower-cased) between token boundaries.
 pub fn token_match(haystack: &str, word: &str) -> bool {
@@ -120,6 +193,50 @@ mod tests {
     fn a_later_occurrence_can_match_when_an_earlier_one_does_not() {
         assert!(token_match("xabc abc", "abc"));
         assert!(!token_match("xabc abcx", "abc"));
+    }
+
+    #[test]
+    fn matching_events_contain_the_required_tokens() {
+        let e = json!({"client": {"ipAddress": "102.89.34.17"},
+                       "actor": {"displayName": "Zoë Ünal"},
+                       "authenticationContext": {"externalSessionId": "XOxBw-2JIRnCFd0gG0GjHAAABjY"},
+                       "outcome": {"reason": "Bad\tpassword"}});
+        let tokens = token_hashes(&e);
+        for text in [
+            "102.89.34.17",
+            "zoë",
+            "ÜNAL",
+            "xoxbw-2jirncfd0gg0gjhaaabjy",
+            "xoxbw",
+            "password",
+        ] {
+            let keywords = Keywords::parse(text).unwrap();
+            assert!(keywords.matches(&e), "{text}");
+            let required = keywords.required_tokens();
+            assert!(!required.is_empty());
+            assert!(
+                required.iter().all(|h| tokens.binary_search(h).is_ok()),
+                "{text}"
+            );
+        }
+        assert!(Keywords::parse("-").unwrap().required_tokens().is_empty());
+        assert!(!tokens.contains(&token_hash(b"102.89.34.1")));
+        assert!(
+            !tokens.contains(&token_hash(b"ipaddress")),
+            "member names are not tokens"
+        );
+        for boundary in TOKEN_BOUNDARIES {
+            let split = token_hashes(&json!(format!("a{boundary}b")));
+            assert_eq!(split.len(), 2, "{boundary:?} splits tokens");
+        }
+    }
+
+    #[test]
+    fn the_token_hash_never_changes() {
+        // Stored indexes depend on these values; this is FNV-1a 32 as published.
+        assert_eq!(token_hash(b""), 0x811c_9dc5);
+        assert_eq!(token_hash(b"a"), 0xe40c_292c);
+        assert_eq!(token_hash(b"foobar"), 0xbf9c_f968);
     }
 
     #[test]

@@ -213,6 +213,8 @@ pub struct EventRow {
     /// When the event became visible to readers of the store; `None` means when it is inserted.
     /// The simulator sets it to model events that Okta committed late.
     pub arrival: Option<Timestamp>,
+    /// The event's `q` tokens ([`okwatch_query::token_hashes`]), for the keyword index.
+    pub tokens: Vec<u32>,
 }
 
 impl EventRow {
@@ -222,6 +224,7 @@ impl EventRow {
             let (uuid, published) = check_required(&event)?;
             (uuid.to_string(), published)
         };
+        let tokens = okwatch_query::token_hashes(&event);
         let Value::Object(mut rest) = event else {
             unreachable!("check_required accepts objects only")
         };
@@ -276,6 +279,7 @@ impl EventRow {
             cells,
             irregular,
             arrival: None,
+            tokens,
         })
     }
 }

@@ -20,17 +20,24 @@ pub struct EventBatch {
     records: ::duckdb::arrow::record_batch::RecordBatch,
     earliest: Option<Timestamp>,
     latest: Option<Timestamp>,
+    /// Each row's `q` tokens, for the keyword index.
+    tokens: Vec<Vec<u32>>,
 }
 
 impl EventBatch {
     /// Encodes decomposed events.
-    pub fn encode(rows: Vec<EventRow>) -> Result<EventBatch, StoreError> {
+    pub fn encode(mut rows: Vec<EventRow>) -> Result<EventBatch, StoreError> {
         let earliest = rows.iter().map(|r| r.published).min();
         let latest = rows.iter().map(|r| r.published).max();
+        let tokens = rows
+            .iter_mut()
+            .map(|r| std::mem::take(&mut r.tokens))
+            .collect();
         Ok(EventBatch {
             records: duck::batch::record_batch(rows)?,
             earliest,
             latest,
+            tokens,
         })
     }
 

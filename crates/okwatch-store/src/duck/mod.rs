@@ -7,6 +7,7 @@
 //! tight.
 
 pub(crate) mod batch;
+mod keyword_index;
 pub mod sql;
 
 use crate::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
@@ -36,12 +37,18 @@ const FETCH_CHUNK: usize = 10_000;
 struct Inner {
     conn: Connection,
     next_seq: i64,
+    /// The first `seq` the keyword index covers; `None` for a store that has no index (an old
+    /// store opened read-only).
+    keywords_indexed_from: Option<i64>,
+    open_block: keyword_index::OpenBlock,
 }
 
 /// A query compiled for regular and for irregular rows (see [`Rows`]).
 struct Plan {
     branches: [(&'static str, Pred); 2],
     exact: bool,
+    /// A `seq` condition from the keyword index that every match satisfies.
+    keyword_blocks: Option<String>,
 }
 
 /// The DuckDB-backed [`Store`].
@@ -50,7 +57,7 @@ pub struct DuckDbStore {
     path: Option<PathBuf>,
 }
 
-fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
+pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
     let context = context.into();
     move |source| StoreError::Database { context, source }
 }
@@ -177,8 +184,20 @@ impl DuckDbStore {
                 r.get(0)
             })
             .map_err(db_err("reading the last sequence number"))?;
+        let keywords_indexed_from: Option<String> = conn
+            .query_row(
+                "SELECT max(value) FROM okwatch_meta WHERE key = ?",
+                [keyword_index::INDEXED_FROM_KEY],
+                |r| r.get(0),
+            )
+            .map_err(db_err("reading the keyword index's coverage"))?;
         Ok(DuckDbStore {
-            inner: Mutex::new(Inner { conn, next_seq }),
+            inner: Mutex::new(Inner {
+                conn,
+                next_seq,
+                keywords_indexed_from: keywords_indexed_from.and_then(|v| v.parse().ok()),
+                open_block: Default::default(),
+            }),
             path,
         })
     }
@@ -204,8 +223,10 @@ impl DuckDbStore {
                  irregular BOOLEAN NOT NULL,
                  {});
              INSERT INTO okwatch_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
-             CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);",
-            columns.join(",\n                 ")
+             CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);
+             {}",
+            columns.join(",\n                 "),
+            keyword_index::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }
@@ -284,13 +305,19 @@ impl DuckDbStore {
         Pred::and(preds)
     }
 
-    fn plan(query: &EventQuery) -> Plan {
+    fn plan(inner: &Inner, query: &EventQuery) -> Result<Plan, StoreError> {
         let regular = Self::predicate(query, Rows::Regular);
         let irregular = Self::predicate(query, Rows::Irregular);
-        Plan {
+        let keyword_blocks = if query.keywords.is_empty() {
+            None
+        } else {
+            keyword_index::seq_condition(&inner.conn, &query.keywords, inner.keywords_indexed_from)?
+        };
+        Ok(Plan {
             exact: regular.is_exact() && irregular.is_exact(),
             branches: [("NOT irregular", regular), ("irregular", irregular)],
-        }
+            keyword_blocks,
+        })
     }
 
     /// `SELECT select FROM events WHERE …` for regular and for irregular rows, glued with
@@ -323,6 +350,7 @@ impl DuckDbStore {
             .filter(|(_, pred)| keep(pred))
             .map(|(rows, pred)| {
                 let mut conditions = Self::base_where(query);
+                conditions.extend(plan.keyword_blocks.clone());
                 conditions.push(rows.to_string());
                 conditions.push(pick(pred));
                 conditions.extend(extra.iter().cloned());
@@ -478,35 +506,14 @@ impl Store for DuckDbStore {
         };
         let total = batch.len() as u64;
         let mut inner = self.lock();
-        let first_seq = inner.next_seq;
-        let tx = inner
-            .conn
-            .transaction()
-            .map_err(db_err("starting an insert"))?;
-        let repeated = repeated_rows(&tx, &batch.records, min, max)?;
-        let fresh = if repeated.is_empty() {
-            batch.records
-        } else {
-            let keep: ::duckdb::arrow::array::BooleanArray = (0..batch.records.num_rows())
-                .map(|i| Some(repeated.binary_search(&(i as i64)).is_err()))
-                .collect();
-            ::duckdb::arrow::compute::filter_record_batch(&batch.records, &keep)
-                .map_err(|e| StoreError::Encoding(e.to_string()))?
-        };
-        let stored = fresh.num_rows() as u64;
-        if stored > 0 {
-            let now = chrono::Utc::now().timestamp_micros();
-            let fresh = batch::with_arrival(fresh, first_seq, now)?;
-            let mut appender = tx
-                .appender("events")
-                .map_err(db_err("opening the appender"))?;
-            appender
-                .append_record_batch(fresh)
-                .map_err(db_err("storing events"))?;
-            appender.flush().map_err(db_err("storing events"))?;
+        let inner = &mut *inner;
+        let result = Self::insert_locked(inner, batch, min, max);
+        match result {
+            Ok(stored) => inner.next_seq += stored as i64,
+            // The rows went away with the transaction; so did their index rows.
+            Err(_) => inner.open_block.forget(),
         }
-        tx.commit().map_err(db_err("committing events"))?;
-        inner.next_seq = first_seq + stored as i64;
+        let stored = result?;
         Ok(InsertOutcome {
             stored,
             duplicates: total - stored,
@@ -520,7 +527,8 @@ impl Store for DuckDbStore {
                 next: None,
             });
         }
-        let plan = Self::plan(query);
+        let inner = self.lock();
+        let plan = Self::plan(&inner, query)?;
         let exact = plan.exact;
         let (order_by, cmp) = match query.order {
             Order::Asc => ("p ASC, seq ASC", ">"),
@@ -535,7 +543,6 @@ impl Store for DuckDbStore {
         .min(FETCH_CHUNK);
         let mut events = Vec::new();
         let mut after = query.after;
-        let inner = self.lock();
         loop {
             let mut extra = Vec::new();
             match (after, query.order) {
@@ -602,7 +609,8 @@ impl Store for DuckDbStore {
     }
 
     fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
-        let plan = Self::plan(query);
+        let inner = self.lock();
+        let plan = Self::plan(&inner, query)?;
         let union = Self::union(
             query,
             &plan,
@@ -610,7 +618,6 @@ impl Store for DuckDbStore {
             |p| p.sure.clone(),
             &[],
         );
-        let inner = self.lock();
         let sure: i64 = inner
             .conn
             .query_row(
@@ -633,7 +640,8 @@ impl Store for DuckDbStore {
         top: usize,
     ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
         let key = group_key_sql(field)?;
-        let plan = Self::plan(query);
+        let inner = self.lock();
+        let plan = Self::plan(&inner, query)?;
         let union = Self::union(
             query,
             &plan,
@@ -648,7 +656,6 @@ impl Store for DuckDbStore {
         };
         let sql =
             format!("SELECT k, count(*) AS n FROM ({union}) GROUP BY k ORDER BY n DESC, k {limit}");
-        let inner = self.lock();
         let mut groups: Vec<(Option<String>, u64)> = Vec::new();
         {
             let mut stmt = inner
@@ -682,7 +689,8 @@ impl Store for DuckDbStore {
         query: &EventQuery,
         bucket: Bucket,
     ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
-        let plan = Self::plan(query);
+        let inner = self.lock();
+        let plan = Self::plan(&inner, query)?;
         let union = Self::union(
             query,
             &plan,
@@ -695,7 +703,6 @@ impl Store for DuckDbStore {
             bucket.name()
         );
         tracing::debug!(%sql, "histogram");
-        let inner = self.lock();
         let mut buckets: Vec<(Timestamp, u64)> = Vec::new();
         {
             let mut stmt = inner
@@ -750,7 +757,7 @@ impl Store for DuckDbStore {
     }
 
     fn purge_before(&self, cutoff: Timestamp) -> Result<u64, StoreError> {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let n = inner
             .conn
             .execute(
@@ -761,6 +768,20 @@ impl Store for DuckDbStore {
                 [],
             )
             .map_err(db_err("purging old events"))?;
+        // Index rows of blocks now wholly purged; a partly purged block keeps its rows (they
+        // only widen a scan) and the open block's memory is dropped in case it was emptied.
+        inner
+            .conn
+            .execute(
+                &format!(
+                    "DELETE FROM keyword_blocks WHERE block < (SELECT COALESCE(min(seq), {}) FROM events) >> {}",
+                    inner.next_seq,
+                    keyword_index::BLOCK_SHIFT
+                ),
+                [],
+            )
+            .map_err(db_err("purging the keyword index"))?;
+        inner.open_block.forget();
         Ok(n as u64)
     }
 
@@ -805,6 +826,62 @@ impl Store for DuckDbStore {
 }
 
 impl DuckDbStore {
+    /// Stores the batch's new events and their keyword index rows in one transaction; returns
+    /// how many were new.
+    fn insert_locked(
+        inner: &mut Inner,
+        batch: EventBatch,
+        min: Timestamp,
+        max: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let first_seq = inner.next_seq;
+        let tx = inner
+            .conn
+            .transaction()
+            .map_err(db_err("starting an insert"))?;
+        let repeated = repeated_rows(&tx, &batch.records, min, max)?;
+        let is_new = |i: usize| repeated.binary_search(&(i as i64)).is_err();
+        let fresh = if repeated.is_empty() {
+            batch.records
+        } else {
+            let keep: ::duckdb::arrow::array::BooleanArray = (0..batch.records.num_rows())
+                .map(|i| Some(is_new(i)))
+                .collect();
+            ::duckdb::arrow::compute::filter_record_batch(&batch.records, &keep)
+                .map_err(|e| StoreError::Encoding(e.to_string()))?
+        };
+        let stored = fresh.num_rows() as u64;
+        if stored > 0 {
+            let now = chrono::Utc::now().timestamp_micros();
+            let fresh = batch::with_arrival(fresh, first_seq, now)?;
+            let mut appender = tx
+                .appender("events")
+                .map_err(db_err("opening the appender"))?;
+            appender
+                .append_record_batch(fresh)
+                .map_err(db_err("storing events"))?;
+            appender.flush().map_err(db_err("storing events"))?;
+            let new_tokens = batch
+                .tokens
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| is_new(*i))
+                .zip(first_seq..)
+                .map(|((_, tokens), seq)| (seq, tokens.as_slice()));
+            if let Some(index_rows) = inner.open_block.rows_for(new_tokens)? {
+                let mut appender = tx
+                    .appender("keyword_blocks")
+                    .map_err(db_err("opening the appender"))?;
+                appender
+                    .append_record_batch(index_rows)
+                    .map_err(db_err("indexing keywords"))?;
+                appender.flush().map_err(db_err("indexing keywords"))?;
+            }
+        }
+        tx.commit().map_err(db_err("committing events"))?;
+        Ok(stored)
+    }
+
     /// Streams the rows SQL could not decide, verifies each, and hands the matching events to
     /// `each`; returns how many matched.
     fn count_unsure(
