@@ -310,38 +310,43 @@ pub fn compile_keywords(keywords: &Keywords) -> Pred {
 }
 
 fn keyword(word: &str) -> Pred {
-    let mut exact: Vec<Pred> = COLUMNS
+    let mut texts: Vec<String> = COLUMNS
         .iter()
         .filter(|c| c.kind == Kind::Str)
-        .map(|c| Pred::exact(token_test(c.name, word)))
+        .map(|c| c.name.to_string())
         .collect();
     // `published` is a string in the event too, but formatting it for every row is costly:
     // look there only when the word could be part of an Okta timestamp at all.
     if could_be_in_timestamp(word) {
-        exact.push(Pred::exact(token_test(
-            "strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')",
-            word,
-        )));
+        texts.push("strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')".into());
     }
-    let sure = Pred::or(exact);
+    let in_texts: Vec<String> = texts.iter().map(|t| token_test(t, word)).collect();
+    let in_texts = format!("({})", in_texts.join(" OR "));
     let json_hits: Vec<String> = COLUMNS
         .iter()
         .filter(|c| c.kind == Kind::Json)
         .map(|c| {
-            let text = if word.chars().any(char::is_alphabetic) {
-                format!("lower({})", c.name)
-            } else {
-                c.name.to_string()
-            };
             format!(
-                "COALESCE(contains({text}, {}), FALSE)",
+                "COALESCE(contains({}, {}), FALSE)",
+                folded(c.name, word),
                 quote(&json_inner(word))
             )
         })
         .collect();
     Pred {
-        maybe: format!("({} OR {})", sure.sure, json_hits.join(" OR ")),
-        sure: sure.sure,
+        maybe: format!("({in_texts} OR {})", json_hits.join(" OR ")),
+        sure: in_texts,
+    }
+}
+
+/// `expr` as `q` compares it with `word`: lower-cased, unless lower-casing cannot create or
+/// remove a match (a word without letters, such as an IP address), which keeps that common
+/// search cheap.
+fn folded(expr: &str, word: &str) -> String {
+    if word.chars().any(char::is_alphabetic) {
+        format!("lower({expr})")
+    } else {
+        expr.to_string()
     }
 }
 
@@ -359,26 +364,10 @@ fn could_be_in_timestamp(word: &str) -> bool {
         })
 }
 
-/// Escapes a keyword for RE2: ASCII punctuation except `_` (RE2 refuses `\_`).
-fn regex_escape(word: &str) -> String {
-    let mut out = String::with_capacity(word.len() * 2);
-    for c in word.chars() {
-        if c.is_ascii_punctuation() && c != '_' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
+/// Whether `word` occurs in the text `expr` between token boundaries. CASE, unlike an AND
+/// inside an expression, runs the regular expression only on rows where `contains` hit.
 fn token_test(expr: &str, word: &str) -> String {
-    // Lower-casing cannot create or remove a match for a word without letters (an IP address),
-    // and skipping it keeps the common search for an IP cheap.
-    let haystack = if word.chars().any(char::is_alphabetic) {
-        format!("lower({expr})")
-    } else {
-        expr.to_string()
-    };
+    let text = folded(expr, word);
     let class: String = TOKEN_BOUNDARIES
         .iter()
         .map(|c| match c {
@@ -391,10 +380,22 @@ fn token_test(expr: &str, word: &str) -> String {
         .collect();
     let pattern = format!("(^|[{class}]){}($|[{class}])", regex_escape(word));
     format!(
-        "COALESCE(contains({haystack}, {}) AND regexp_matches({haystack}, {}), FALSE)",
+        "(CASE WHEN contains({text}, {}) THEN regexp_matches({text}, {}) ELSE FALSE END)",
         quote(word),
         quote(&pattern)
     )
+}
+
+/// Escapes a keyword for RE2: ASCII punctuation except `_` (RE2 refuses `\_`).
+fn regex_escape(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() * 2);
+    for c in word.chars() {
+        if c.is_ascii_punctuation() && c != '_' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
