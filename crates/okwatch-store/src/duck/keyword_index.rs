@@ -28,10 +28,6 @@ pub const BLOCK_SHIFT: u32 = 11;
 /// Consecutive `seq`s per index block.
 pub const BLOCK_ROWS: i64 = 1 << BLOCK_SHIFT;
 
-/// More `seq` ranges than this are merged (across the smallest gaps) into this many: a longer
-/// `OR` costs more to evaluate than the few extra rows it would skip.
-const MAX_RANGES: usize = 256;
-
 /// The meta key holding the first `seq` the index covers. Stores created before the index
 /// existed get it set to their next `seq` on first writable open; older rows are scanned.
 pub const INDEXED_FROM_KEY: &str = "keywords_indexed_from";
@@ -150,10 +146,7 @@ pub fn seq_condition(
         .map_err(db_err("reading the keyword index"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db_err("reading the keyword index"))?;
-    let mut terms: Vec<String> = block_ranges(&blocks, MAX_RANGES)
-        .into_iter()
-        .map(|(lo, hi)| format!("seq BETWEEN {lo} AND {hi}"))
-        .collect();
+    let mut terms: Vec<String> = blocks_condition(&blocks).into_iter().collect();
     if indexed_from > 1 {
         terms.push(format!("seq < {indexed_from}"));
     }
@@ -164,41 +157,24 @@ pub fn seq_condition(
     }))
 }
 
-/// Inclusive `seq` ranges covering `blocks` (ascending): adjacent blocks join, and when there
-/// are more than `max` ranges the closest ones merge until `max` remain.
-fn block_ranges(blocks: &[i64], max: usize) -> Vec<(i64, i64)> {
-    let mut ranges: Vec<(i64, i64)> = Vec::new();
-    for &block in blocks {
-        let (lo, hi) = (block * BLOCK_ROWS, (block + 1) * BLOCK_ROWS - 1);
-        match ranges.last_mut() {
-            Some(last) if last.1 + 1 >= lo => last.1 = hi,
-            _ => ranges.push((lo, hi)),
-        }
+/// The `seq` condition for rows in `blocks` (ascending): the range they span, which DuckDB
+/// checks against its block statistics, and the blocks themselves unless they fill most of
+/// that range anyway (then testing each row's block costs more than it saves).
+fn blocks_condition(blocks: &[i64]) -> Option<String> {
+    let (&first, &last) = (blocks.first()?, blocks.last()?);
+    let span = format!(
+        "seq BETWEEN {} AND {}",
+        first * BLOCK_ROWS,
+        (last + 1) * BLOCK_ROWS - 1
+    );
+    if blocks.len() as i64 * 2 > last - first + 1 {
+        return Some(format!("({span})"));
     }
-    if ranges.len() <= max.max(1) {
-        return ranges;
-    }
-    // Close the smallest gaps: the `len - max` smallest, ties broken by position.
-    let mut gaps: Vec<(i64, usize)> = ranges
-        .windows(2)
-        .enumerate()
-        .map(|(i, w)| (w[1].0 - w[0].1, i))
-        .collect();
-    gaps.sort_unstable();
-    let mut close = vec![false; ranges.len()];
-    for &(_, i) in &gaps[..ranges.len() - max.max(1)] {
-        close[i] = true;
-    }
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(max);
-    let mut joining = false;
-    for (i, range) in ranges.iter().enumerate() {
-        match merged.last_mut() {
-            Some(last) if joining => last.1 = range.1,
-            _ => merged.push(*range),
-        }
-        joining = close[i];
-    }
-    merged
+    let list: Vec<String> = blocks.iter().map(i64::to_string).collect();
+    Some(format!(
+        "({span} AND (seq >> {BLOCK_SHIFT}) IN ({}))",
+        list.join(",")
+    ))
 }
 
 #[cfg(test)]
@@ -206,29 +182,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn adjacent_blocks_make_one_range() {
+    fn the_blocks_condition_selects_exactly_the_rows_of_its_blocks() {
+        let store = crate::DuckDbStore::open_in_memory().unwrap();
+        let condition = blocks_condition(&[2, 3, 9]).unwrap();
+        let rows = store
+            .query_text(&format!(
+                "SELECT count(*), min(seq), max(seq) FROM (SELECT range AS seq FROM range(0, 20 * {BLOCK_ROWS})) WHERE {condition}"
+            ))
+            .unwrap();
         let r = BLOCK_ROWS;
         assert_eq!(
-            block_ranges(&[0, 1, 3], 10),
-            vec![(0, 2 * r - 1), (3 * r, 4 * r - 1)]
+            rows[0],
+            vec![
+                format!("BigInt({})", 3 * r),
+                format!("BigInt({})", 2 * r),
+                format!("BigInt({})", 10 * r - 1)
+            ]
         );
-        assert!(block_ranges(&[], 10).is_empty());
-    }
-
-    #[test]
-    fn too_many_ranges_merge_across_the_smallest_gaps() {
-        let r = BLOCK_ROWS;
-        // Gaps: 0→2 is one block, 2→10 seven, 10→12 one.
-        let merged = block_ranges(&[0, 2, 10, 12], 2);
-        assert_eq!(merged, vec![(0, 3 * r - 1), (10 * r, 13 * r - 1)]);
-        let one = block_ranges(&[0, 2, 10, 12], 1);
-        assert_eq!(one, vec![(0, 13 * r - 1)]);
-        // Every block is still covered.
-        for b in [0, 2, 10, 12] {
-            assert!(merged
-                .iter()
-                .any(|&(lo, hi)| lo <= b * r && (b + 1) * r - 1 <= hi));
-        }
+        assert!(blocks_condition(&[]).is_none());
+        // Blocks that fill their span need no list.
+        assert_eq!(
+            blocks_condition(&[4, 5, 7]).unwrap(),
+            format!("(seq BETWEEN {} AND {})", 4 * r, 8 * r - 1)
+        );
     }
 
     #[test]

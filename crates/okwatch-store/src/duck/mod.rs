@@ -365,17 +365,22 @@ impl DuckDbStore {
     }
 
     /// The whole rows of a window of page keys, by position. The query repeats the search's
-    /// conditions, so a selective filter lets DuckDB read the wide columns only for rows that
+    /// filter, so a selective filter lets DuckDB read the wide columns only for rows that
     /// pass it, and bounds the position range, so a page of recent events reads only recent
-    /// blocks.
+    /// blocks. It does not repeat `q`: that is no filter DuckDB can push into its scan, only
+    /// a second evaluation over every row of the range.
     fn fetch_window(
         &self,
         inner: &Inner,
         query: &EventQuery,
-        plan: &Plan,
         extra: &[String],
         window: &[(i64, i64, bool)],
     ) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
+        let query = &EventQuery {
+            keywords: Default::default(),
+            ..query.clone()
+        };
+        let plan = &Self::plan(inner, query)?;
         let (Some(lo), Some(hi)) = (
             window.iter().map(|k| k.0).min(),
             window.iter().map(|k| k.0).max(),
@@ -388,6 +393,7 @@ impl DuckDbStore {
         let union = Self::union(query, plan, |_| list.clone(), |p| p.maybe.clone(), &bounded);
         let seqs: Vec<String> = window.iter().map(|k| k.0.to_string()).collect();
         let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
+        tracing::debug!(%sql, "page rows");
         fetch_rows(&inner.conn, &sql)
     }
 
@@ -578,7 +584,7 @@ impl Store for DuckDbStore {
                 let need = query.limit - events.len();
                 let window = &keys[start..(start + need).min(keys.len())];
                 start += window.len();
-                let mut rows = self.fetch_window(&inner, query, &plan, &extra, window)?;
+                let mut rows = self.fetch_window(&inner, query, &extra, window)?;
                 for &(seq, published_micros, sure) in window {
                     last = Some(Cursor {
                         published_micros,
