@@ -180,10 +180,25 @@ pub struct StoreStats {
     pub oldest: Option<Timestamp>,
     /// Newest `published`.
     pub newest: Option<Timestamp>,
-    /// Events per org.
-    pub orgs: Vec<(String, u64)>,
+    /// Per org, by name.
+    pub orgs: Vec<OrgStats>,
     /// Bytes on disk, where the backend knows.
     pub bytes_on_disk: Option<u64>,
+}
+
+/// What is stored for one org, and how fresh it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgStats {
+    /// The org's name.
+    pub org: String,
+    /// Number of events.
+    pub events: u64,
+    /// Oldest `published`.
+    pub oldest: Option<Timestamp>,
+    /// Newest `published`.
+    pub newest: Option<Timestamp>,
+    /// When okwatch last stored one of its events.
+    pub last_stored: Option<Timestamp>,
 }
 
 /// Why a store operation failed.

@@ -12,8 +12,8 @@ pub mod sql;
 
 use crate::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
 use crate::{
-    Bucket, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, Store, StoreError,
-    StoreStats, StoredEvent,
+    Bucket, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, OrgStats, Store,
+    StoreError, StoreStats, StoredEvent,
 };
 use ::duckdb::types::{TimeUnit, ValueRef};
 use ::duckdb::Connection;
@@ -805,12 +805,24 @@ impl Store for DuckDbStore {
         {
             let mut stmt = inner
                 .conn
-                .prepare("SELECT org, count(*) FROM events GROUP BY org ORDER BY org")
+                .prepare(
+                    "SELECT org, count(*), epoch_us(min(published)), epoch_us(max(published)),
+                            epoch_us(max(ingested_at))
+                     FROM events GROUP BY org ORDER BY org",
+                )
                 .map_err(db_err("listing orgs"))?;
             let mut rows = stmt.query([]).map_err(db_err("listing orgs"))?;
+            let time = |micros: Option<i64>| micros.and_then(Timestamp::from_timestamp_micros);
             while let Some(row) = rows.next().map_err(db_err("listing orgs"))? {
-                let n: i64 = row.get(1).map_err(db_err("listing orgs"))?;
-                orgs.push((row.get(0).map_err(db_err("listing orgs"))?, n as u64));
+                let read = |e| db_err("listing orgs")(e);
+                let events: i64 = row.get(1).map_err(read)?;
+                orgs.push(OrgStats {
+                    org: row.get(0).map_err(read)?,
+                    events: events as u64,
+                    oldest: time(row.get(2).map_err(read)?),
+                    newest: time(row.get(3).map_err(read)?),
+                    last_stored: time(row.get(4).map_err(read)?),
+                });
             }
         }
         let bytes_on_disk = self.path.as_ref().map(|p| {

@@ -55,8 +55,14 @@ pub fn run(cli: Cli) -> Result<u8> {
             };
             println!("oldest     {}", span(stats.oldest));
             println!("newest     {}", span(stats.newest));
-            for (org, n) in &stats.orgs {
-                println!("org        {org}: {n} events");
+            for org in &stats.orgs {
+                println!(
+                    "org        {}: {} events, newest {}, last stored {}",
+                    org.org,
+                    org.events,
+                    span(org.newest),
+                    span(org.last_stored)
+                );
             }
             if let Some(bytes) = stats.bytes_on_disk {
                 let per_event = bytes.checked_div(stats.events).unwrap_or(0);

@@ -1,0 +1,21 @@
+//! Answers built from stored events, shared by every surface (MCP today; the web console and
+//! reports next): one person's activity, failed sign-ins grouped, app usage as the events
+//! show it, and how fresh each org's data is. Each answer is a plain serialisable value that
+//! says how much it looked at, so a caller can tell a complete answer from a sample.
+
+pub mod activity;
+pub mod summary;
+
+pub use activity::{
+    app_usage, collection_status, failed_sign_ins, user_activity, AppUsage, AppUsageReport,
+    Counted, FailedSignIns, FailureGrouping, OrgStatus, UserActivity, Window,
+};
+pub use summary::EventSummary;
+
+/// Why an answer could not be given.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] okwatch_store::StoreError),
+}
