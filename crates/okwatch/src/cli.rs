@@ -36,8 +36,15 @@ pub enum Command {
     Stats,
     /// Measure import and search speed on generated data
     Bench(BenchArgs),
-    /// Serve the stored history over an Okta-compatible API (GET /api/v1/logs)
+    /// Serve the stored history over an Okta-compatible API (GET /api/v1/logs) and MCP (/mcp)
     Serve(ServeArgs),
+    /// Answer AI assistants (Claude Desktop and others) over MCP on standard input and output
+    ///
+    /// The assistant starts this command itself; see the README for the
+    /// claude_desktop_config.json entry. The store is opened read-only for each question, so
+    /// imports can run in between. While `okwatch serve` or `okwatch demo` holds the store,
+    /// connect the assistant to their /mcp endpoint instead.
+    Mcp,
     /// Run a simulated Okta org: System Log, users, groups, apps, Event Hooks, rate limits
     Sim(SimArgs),
     /// Create, list and revoke API tokens for `okwatch serve`

@@ -5,104 +5,18 @@
 //! (`pip install okta==3.4.6`, from PyPI). Without python3 or PyPI the test fails and says so:
 //! compatibility with real clients is a promise, not an optional extra.
 
+mod support;
+
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
+use support::{create_token, import_generated, okwatch, python_script, python_with, run, Server};
 
 const SDK: &str = "okta==3.4.6";
 
-fn okwatch(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_okwatch"));
-    command.arg("--data-dir").arg(data);
-    command
-}
-
-fn run(mut command: Command) -> String {
-    let output = command.output().expect("runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// A Python with the Okta SDK importable.
-fn python_with_sdk() -> PathBuf {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("okta-sdk-venv");
-    let python = venv.join("bin/python");
-    let has_sdk = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import okta.client"])
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if has_sdk(&python) {
-        return python;
-    }
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 is needed to run Okta's Python SDK against okwatch");
-    assert!(status.success(), "python3 -m venv failed");
-    let status = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            SDK,
-        ])
-        .status()
-        .expect("pip runs");
-    assert!(
-        status.success(),
-        "pip install {SDK} failed (is PyPI reachable?)"
-    );
-    assert!(has_sdk(&python), "{SDK} installed but does not import");
-    python
-}
-
-/// `okwatch serve` on a free port, stopped when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut child = okwatch(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("serve starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let url = loop {
-            let line = lines.next().expect("serve says where it listens").unwrap();
-            if let Some(rest) = line.split("API at ").nth(1) {
-                break rest.trim_end_matches("/api/v1/logs").to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn sdk(python: &Path, server: &Server, token: &str, params: Value) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/okta_sdk_logs.py");
+    let script = python_script("okta_sdk_logs.py");
     let out = run({
         let mut c = Command::new(python);
         c.arg(script)
@@ -143,36 +57,11 @@ fn search(data: &Path, args: &[&str]) -> Vec<String> {
 
 #[test]
 fn oktas_python_sdk_pages_through_okwatch_like_through_okta() {
-    let python = python_with_sdk();
+    let python = python_with("okta-sdk-venv", SDK, "okta.client");
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let file = dir.path().join("events.ndjson");
-    let events = run({
-        let mut c = okwatch(&data);
-        c.args([
-            "generate",
-            "--events",
-            "6000",
-            "--seed",
-            "5",
-            "--end",
-            "2026-11-20T00:00:00Z",
-        ]);
-        c
-    });
-    std::fs::write(&file, events).unwrap();
-    run({
-        let mut c = okwatch(&data);
-        c.arg("import").arg(&file);
-        c
-    });
-    let token = run({
-        let mut c = okwatch(&data);
-        c.args(["token", "create", "--name", "sdk-test"]);
-        c
-    })
-    .trim()
-    .to_string();
+    import_generated(&data, 6000, 5, "2026-11-20T00:00:00Z");
+    let token = create_token(&data, "sdk-test");
 
     // Expectations come from the store before the server holds it.
     let window = [

@@ -6,8 +6,7 @@ use super::{open_store, search, token_store, EXIT_OK};
 use crate::cli::{DemoArgs, SearchArgs};
 use anyhow::{Context, Result};
 use clap::Parser;
-use okwatch_okta::server::{logs_router, request_id, Authenticate, LogsState};
-use okwatch_okta::{LogsApi, LogsPolicy};
+use okwatch_okta::server::Authenticate;
 use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
 use okwatch_store::{Cursor, DuckDbStore, EventBatch, EventQuery, EventRow, Order, Store};
@@ -120,12 +119,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         let sim_listener = bind("127.0.0.1:9090").await?;
         let api = api_listener.local_addr()?;
         let sim_address = sim_listener.local_addr()?;
-        let state = LogsState {
-            api: Arc::new(LogsApi::new(store.clone(), LogsPolicy::default())),
-            public_url: None,
-        };
         let auth: Arc<dyn Authenticate> = Arc::new(tokens);
-        let app = logs_router(state, auth).layer(axum::middleware::from_fn(request_id));
+        let app = super::api_router(store.clone(), auth, None);
         tokio::spawn(async move { axum::serve(api_listener, app).await });
         let sim_app = sim.router();
         tokio::spawn(async move { axum::serve(sim_listener, sim_app).await });
@@ -146,6 +141,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         println!("Running. okwatch's Okta-compatible System Log API (the whole history):");
         println!("  http://{api}/api/v1/logs   token: {token}");
         println!("  curl -H 'Authorization: SSWS {token}' 'http://{api}/api/v1/logs?q=FAILURE&limit=5'");
+        println!("MCP for AI assistants (streamable HTTP, same token as a Bearer token):");
+        println!("  http://{api}/mcp");
         println!("The simulated Okta org (live events, users, apps, event hooks):");
         println!("  http://{sim_address}/api/v1/   token: {sim_token}");
         println!(

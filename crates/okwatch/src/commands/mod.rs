@@ -4,6 +4,7 @@ mod bench;
 mod demo;
 mod generate;
 mod import;
+mod mcp;
 pub mod search;
 mod serve;
 mod sim;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bench(args) => bench::run(&data_dir, &args),
         Command::Demo(args) => demo::run(&data_dir, &args),
         Command::Serve(args) => serve::run(&data_dir, &args),
+        Command::Mcp => mcp::run(&data_dir),
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
     }
@@ -112,12 +114,41 @@ pub async fn serve_until_interrupted(
         .context("serving")
 }
 
+/// okwatch's HTTP API over `store`: the Okta-compatible `/api/v1/logs` and MCP at `/mcp`,
+/// both behind `auth`.
+pub fn api_router(
+    store: std::sync::Arc<DuckDbStore>,
+    auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate>,
+    public_url: Option<&str>,
+) -> axum::Router {
+    use okwatch_okta::server::{logs_router, request_id, require_token, LogsState};
+    let state = LogsState {
+        api: std::sync::Arc::new(okwatch_okta::LogsApi::new(
+            store.clone(),
+            okwatch_okta::LogsPolicy::default(),
+        )),
+        public_url: public_url.map(std::sync::Arc::from),
+    };
+    let mcp = axum::Router::new()
+        .route_service(
+            "/mcp",
+            okwatch_mcp::http_service(okwatch_mcp::StoreSource::Shared(store)),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            require_token,
+        ));
+    logs_router(state, auth)
+        .merge(mcp)
+        .layer(axum::middleware::from_fn(request_id))
+}
+
 /// The API tokens of `okwatch serve`.
 pub fn token_store(data_dir: &Path) -> okwatch_okta::TokenStore {
     okwatch_okta::TokenStore::new(data_dir.join("tokens.json"))
 }
 
-fn store_path(data_dir: &Path) -> PathBuf {
+pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("okwatch.duckdb")
 }
 

@@ -179,7 +179,15 @@ fn render(outcome: &Outcome, args: &SearchArgs, out: &mut dyn Write) -> Result<(
                         headers
                             .iter()
                             .cloned()
-                            .zip(row.iter().map(|c| json!(c)))
+                            .zip(row.iter())
+                            .map(|(header, cell)| {
+                                // Counts are numbers in JSON, whatever the table shows.
+                                let value = match cell.parse::<u64>() {
+                                    Ok(n) if header == "count" => json!(n),
+                                    _ => json!(cell),
+                                };
+                                (header, value)
+                            })
                             .collect(),
                     )
                 })

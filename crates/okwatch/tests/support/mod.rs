@@ -1,0 +1,144 @@
+//! Helpers shared by the tests that drive the real `okwatch` binary and real client libraries.
+// Each test file uses its own subset.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// `okwatch --data-dir DATA`.
+pub fn okwatch(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_okwatch"));
+    command.arg("--data-dir").arg(data);
+    command
+}
+
+/// Runs `command`, fails the test with its stderr unless it succeeds, returns its stdout.
+pub fn run(mut command: Command) -> String {
+    let output = command.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A Python in a virtual environment `name` under Cargo's target directory, with `requirement`
+/// installed from PyPI (once) so that `import module` works. Without python3 or PyPI the test
+/// fails and says so: working with real clients is a promise, not an optional extra.
+pub fn python_with(name: &str, requirement: &str, module: &str) -> PathBuf {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let python = venv.join("bin/python");
+    let importable = |python: &Path| {
+        Command::new(python)
+            .args(["-c", &format!("import {module}")])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if importable(&python) {
+        return python;
+    }
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .expect("python3 is needed to run the Python clients against okwatch");
+    assert!(status.success(), "python3 -m venv failed");
+    let status = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg(requirement)
+        .status()
+        .expect("pip runs");
+    assert!(
+        status.success(),
+        "pip install {requirement} failed (is PyPI reachable?)"
+    );
+    assert!(
+        importable(&python),
+        "{requirement} installed but {module} does not import"
+    );
+    python
+}
+
+/// A script in `tests/python`.
+pub fn python_script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
+}
+
+/// Generated events (`okwatch generate`, ending at `end`) imported into `data`.
+pub fn import_generated(data: &Path, events: u32, seed: u32, end: &str) {
+    let file = data.with_extension("ndjson");
+    let text = run({
+        let mut c = okwatch(data);
+        c.args([
+            "generate",
+            "--events",
+            &events.to_string(),
+            "--seed",
+            &seed.to_string(),
+        ])
+        .args(["--end", end]);
+        c
+    });
+    std::fs::write(&file, text).unwrap();
+    run({
+        let mut c = okwatch(data);
+        c.arg("import").arg(&file);
+        c
+    });
+}
+
+/// A new API token for `okwatch serve` on `data`.
+pub fn create_token(data: &Path, name: &str) -> String {
+    run({
+        let mut c = okwatch(data);
+        c.args(["token", "create", "--name", name]);
+        c
+    })
+    .trim()
+    .to_string()
+}
+
+/// `okwatch serve` on a free port, stopped when dropped.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(data: &Path) -> Server {
+        let mut child = okwatch(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let url = loop {
+            let line = lines.next().expect("serve says where it listens").unwrap();
+            if let Some(rest) = line.split("API at ").nth(1) {
+                break rest.trim_end_matches("/api/v1/logs").to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
