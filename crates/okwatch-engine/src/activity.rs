@@ -6,7 +6,7 @@
 //! examined out of how many matched.
 
 use crate::summary::EventSummary;
-use crate::EngineError;
+use crate::{text_at as text, EngineError};
 use chrono::Utc;
 use okwatch_model::{format_timestamp, Timestamp};
 use okwatch_query::{AttrPath, CompareOp, Expr, Literal};
@@ -76,14 +76,6 @@ fn walk(
         }
     }
     Ok(seen)
-}
-
-fn text<'a>(event: &'a Value, path: &[&str]) -> Option<&'a str> {
-    let mut at = event;
-    for segment in path {
-        at = at.get(segment)?;
-    }
-    at.as_str().filter(|s| !s.is_empty())
 }
 
 /// Tallies values; `top` turns the tally into the most frequent first.

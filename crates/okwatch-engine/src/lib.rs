@@ -12,6 +12,14 @@ pub use activity::{
 };
 pub use summary::EventSummary;
 
+/// The non-empty string at `path` in `value`, if there is one.
+pub(crate) fn text_at<'a>(value: &'a serde_json::Value, path: &[&str]) -> Option<&'a str> {
+    path.iter()
+        .try_fold(value, |at, segment| at.get(segment))?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
 /// Why an answer could not be given.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {

@@ -37,11 +37,7 @@ pub struct EventSummary {
 }
 
 fn text(value: &Value, path: &[&str]) -> Option<String> {
-    let mut at = value;
-    for segment in path {
-        at = at.get(segment)?;
-    }
-    at.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+    crate::text_at(value, path).map(str::to_string)
 }
 
 impl EventSummary {

@@ -331,4 +331,20 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     let answers = ask(&python, &["http", &url, &token], &e);
     check(&answers, &e, "http");
     assert_eq!(answers["anonymous_status"], 401);
+
+    // While `serve` holds the store, `okwatch mcp` says where to go instead of failing blindly.
+    let busy: Value = {
+        let out = run({
+            let mut c = Command::new(&python);
+            c.arg(python_script("mcp_client.py")).args([
+                "busy",
+                env!("CARGO_BIN_EXE_okwatch"),
+                &data_text,
+            ]);
+            c
+        });
+        serde_json::from_str(out.trim()).unwrap()
+    };
+    assert_eq!(busy["is_error"], true, "{busy}");
+    assert!(busy["text"].as_str().unwrap().contains("/mcp"), "{busy}");
 }

@@ -3,6 +3,7 @@
 Usage:
   mcp_client.py stdio OKWATCH_BINARY DATA_DIR SCENARIO_JSON
   mcp_client.py http  URL TOKEN SCENARIO_JSON
+  mcp_client.py busy  OKWATCH_BINARY DATA_DIR   (one call while another okwatch holds the store)
 
 The scenario names the period, filters, person and app to ask about. The answers are printed
 as one JSON object; the Rust test compares them with what `okwatch search` says.
@@ -77,7 +78,13 @@ async def exercise(session, s):
 
 async def main():
     mode = sys.argv[1]
-    if mode == "stdio":
+    if mode == "busy":
+        params = StdioServerParameters(command=sys.argv[2], args=["--data-dir", sys.argv[3], "mcp"])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                out = await call(session, "collection_status", {})
+    elif mode == "stdio":
         binary, data_dir, scenario = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
         params = StdioServerParameters(command=binary, args=["--data-dir", data_dir, "mcp"])
         async with stdio_client(params) as (read, write):
