@@ -507,14 +507,10 @@ fn in_words(expr: &Expr) -> String {
             } else {
                 ""
             };
-            format!("{any}{} {} {value}", field_name(path), op.words())
+            format!("{any}{path} {} {value}", op.words())
         }
-        Expr::Present(path) => format!("{} is present", field_name(path)),
+        Expr::Present(path) => format!("{path} is present"),
     }
-}
-
-fn field_name(path: &AttrPath) -> String {
-    path.dotted()
 }
 
 #[prompt_router]
