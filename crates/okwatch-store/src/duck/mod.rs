@@ -364,23 +364,18 @@ impl DuckDbStore {
         branches.join(" UNION ALL ")
     }
 
-    /// The whole rows of a window of page keys, by position. The query repeats the search's
-    /// filter, so a selective filter lets DuckDB read the wide columns only for rows that
-    /// pass it, and bounds the position range, so a page of recent events reads only recent
-    /// blocks. It does not repeat `q`: that is no filter DuckDB can push into its scan, only
-    /// a second evaluation over every row of the range.
+    /// The whole rows of a window of page keys, by position. The query (see
+    /// [`Self::rows_query`]) repeats the search's filter, so a selective filter lets DuckDB read
+    /// the wide columns only for rows that pass it, and bounds the position range, so a page of
+    /// recent events reads only recent blocks.
     fn fetch_window(
         &self,
         inner: &Inner,
         query: &EventQuery,
+        plan: &Plan,
         extra: &[String],
         window: &[(i64, i64, bool)],
     ) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
-        let query = &EventQuery {
-            keywords: Default::default(),
-            ..query.clone()
-        };
-        let plan = &Self::plan(inner, query)?;
         let (Some(lo), Some(hi)) = (
             window.iter().map(|k| k.0).min(),
             window.iter().map(|k| k.0).max(),
@@ -395,6 +390,16 @@ impl DuckDbStore {
         let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
         tracing::debug!(%sql, "page rows");
         fetch_rows(&inner.conn, &sql)
+    }
+
+    /// The query whose conditions [`Self::fetch_window`] repeats: the search without `q`,
+    /// which is no filter DuckDB can push into its scan, only a second evaluation over every
+    /// row of the range.
+    fn rows_query(query: &EventQuery) -> EventQuery {
+        EventQuery {
+            keywords: Default::default(),
+            ..query.clone()
+        }
     }
 
     /// The reference check for rows SQL could not decide.
@@ -547,6 +552,8 @@ impl Store for DuckDbStore {
             query.limit.max(VERIFY_CHUNK)
         }
         .min(FETCH_CHUNK);
+        let rows_query = Self::rows_query(query);
+        let rows_plan = Self::plan(&inner, &rows_query)?;
         let mut events = Vec::new();
         let mut after = query.after;
         loop {
@@ -584,7 +591,8 @@ impl Store for DuckDbStore {
                 let need = query.limit - events.len();
                 let window = &keys[start..(start + need).min(keys.len())];
                 start += window.len();
-                let mut rows = self.fetch_window(&inner, query, &extra, window)?;
+                let mut rows =
+                    self.fetch_window(&inner, &rows_query, &rows_plan, &extra, window)?;
                 for &(seq, published_micros, sure) in window {
                     last = Some(Cursor {
                         published_micros,
