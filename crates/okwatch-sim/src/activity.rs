@@ -71,13 +71,9 @@ pub struct Spec<'a> {
 }
 
 impl<'a> Spec<'a> {
-    /// A password sign-in to Okta that failed with `reason`.
-    pub fn failed_password(actor: Value, origin: Origin<'a>, reason: &'a str) -> Self {
+    /// A password sign-in to Okta; the two below say how it ended.
+    fn password_sign_in(actor: Value, origin: Origin<'a>) -> Self {
         Spec {
-            legacy: Some("core.user_auth.login_failed"),
-            severity: "WARN",
-            result: "FAILURE",
-            reason: Some(reason),
             credential: Some("PASSWORD"),
             ..Spec::new(
                 "user.session.start",
@@ -88,18 +84,23 @@ impl<'a> Spec<'a> {
         }
     }
 
+    /// A password sign-in to Okta that failed with `reason`.
+    pub fn failed_password(actor: Value, origin: Origin<'a>, reason: &'a str) -> Self {
+        Spec {
+            legacy: Some("core.user_auth.login_failed"),
+            severity: "WARN",
+            result: "FAILURE",
+            reason: Some(reason),
+            ..Spec::password_sign_in(actor, origin)
+        }
+    }
+
     /// A password sign-in to Okta that succeeded and opened `session`.
     pub fn signed_in(actor: Value, origin: Origin<'a>, session: &'a str) -> Self {
         Spec {
             legacy: Some("core.user_auth.login_success"),
             session: Some(session),
-            credential: Some("PASSWORD"),
-            ..Spec::new(
-                "user.session.start",
-                "User login to Okta",
-                actor,
-                Some(origin),
-            )
+            ..Spec::password_sign_in(actor, origin)
         }
     }
 
