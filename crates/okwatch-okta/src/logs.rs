@@ -220,6 +220,8 @@ impl LogsApi {
                 order,
                 limit,
                 after,
+                // The API returns whole events.
+                fields: None,
             },
             polling,
             params,

@@ -58,13 +58,7 @@ impl Keywords {
     /// holds no whitespace, so each of its parts is a whole token of the value it matched in.
     /// Sorted and deduplicated; empty when the keywords require nothing (`q=-`).
     pub fn required_tokens(&self) -> Vec<u32> {
-        let mut hashes: Vec<u32> = self
-            .0
-            .iter()
-            .flat_map(|word| word.split('-'))
-            .filter(|part| !part.is_empty())
-            .map(|part| token_hash(part.as_bytes()))
-            .collect();
+        let mut hashes: Vec<u32> = self.0.iter().flat_map(|word| word_tokens(word)).collect();
         hashes.sort_unstable();
         hashes.dedup();
         hashes
@@ -76,6 +70,19 @@ impl Keywords {
             .iter()
             .all(|word| any_string(event, &mut |s| token_match(&s.to_lowercase(), word)))
     }
+}
+
+/// Hashes of the tokens one keyword requires: its hyphen-separated parts, sorted and
+/// deduplicated (none for a keyword of hyphens only).
+pub fn word_tokens(word: &str) -> Vec<u32> {
+    let mut hashes: Vec<u32> = word
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .map(|part| token_hash(part.as_bytes()))
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
 }
 
 fn any_string(value: &Value, test: &mut dyn FnMut(&str) -> bool) -> bool {
@@ -96,45 +103,68 @@ pub const TOKEN_BOUNDARIES: [char; 5] = [' ', '\t', '\n', '\r', '-'];
 /// contains all of [`Keywords::required_tokens`]. The hash is part of the stored format: it
 /// must never change.
 pub fn token_hashes(event: &Value) -> Vec<u32> {
-    let mut hashes = Vec::new();
-    collect_token_hashes(event, &mut hashes);
+    let mut tokens = Vec::new();
+    push_tokens(event, &mut tokens);
+    let mut hashes: Vec<u32> = tokens.iter().map(|t| t.hash).collect();
     hashes.sort_unstable();
     hashes.dedup();
     hashes
 }
 
-fn collect_token_hashes(value: &Value, out: &mut Vec<u32>) {
+/// One token of a string value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Token {
+    /// The stored hash (FNV-1a 32 of the lower-cased token; see [`token_hashes`]).
+    pub hash: u32,
+    /// A 64-bit hash of the same bytes (FNV-1a 64). Two tokens with the same `hash` are the
+    /// same token when this agrees too; the stored hash alone would confuse them about once
+    /// in four billion pairs.
+    pub identity: u64,
+}
+
+/// Appends the tokens of every string value of `value` (not deduplicated).
+pub fn push_tokens(value: &Value, out: &mut Vec<Token>) {
     match value {
-        Value::String(s) if s.is_ascii() => hash_tokens(s.as_bytes(), out),
-        Value::String(s) => hash_tokens(s.to_lowercase().as_bytes(), out),
-        Value::Array(items) => items.iter().for_each(|v| collect_token_hashes(v, out)),
-        Value::Object(map) => map.values().for_each(|v| collect_token_hashes(v, out)),
+        Value::String(s) => push_text_tokens(s, out),
+        Value::Array(items) => items.iter().for_each(|v| push_tokens(v, out)),
+        Value::Object(map) => map.values().for_each(|v| push_tokens(v, out)),
         _ => {}
+    }
+}
+
+/// Appends the tokens of one string value (not deduplicated).
+pub fn push_text_tokens(text: &str, out: &mut Vec<Token>) {
+    if text.is_ascii() {
+        hash_tokens(text.as_bytes(), out);
+    } else {
+        hash_tokens(text.to_lowercase().as_bytes(), out);
     }
 }
 
 /// Hashes the tokens of `text`, lower-casing ASCII letters on the way (the caller lower-cases
 /// anything else first). Every boundary character is ASCII, so splitting bytes is exact.
-fn hash_tokens(text: &[u8], out: &mut Vec<u32>) {
-    let mut hash = FNV_OFFSET;
-    let mut len = 0;
+fn hash_tokens(text: &[u8], out: &mut Vec<Token>) {
+    let (mut hash, mut identity, mut len) = (FNV_OFFSET, FNV64_OFFSET, 0);
     for &byte in text {
         if matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | b'-') {
             if len > 0 {
-                out.push(hash);
+                out.push(Token { hash, identity });
             }
-            hash = FNV_OFFSET;
-            len = 0;
+            (hash, identity, len) = (FNV_OFFSET, FNV64_OFFSET, 0);
         } else {
-            hash = (hash ^ u32::from(byte.to_ascii_lowercase())).wrapping_mul(FNV_PRIME);
+            let lower = byte.to_ascii_lowercase();
+            hash = (hash ^ u32::from(lower)).wrapping_mul(FNV_PRIME);
+            identity = (identity ^ u64::from(lower)).wrapping_mul(FNV64_PRIME);
             len += 1;
         }
     }
     if len > 0 {
-        out.push(hash);
+        out.push(Token { hash, identity });
     }
 }
 
+const FNV64_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV64_PRIME: u64 = 0x0000_0100_0000_01b3;
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 

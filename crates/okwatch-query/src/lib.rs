@@ -12,7 +12,10 @@ pub mod validate;
 
 pub use ast::{AttrPath, CompareOp, Expr, Literal};
 pub use eval::{compare, is_present, matches, resolve};
-pub use keywords::{token_hashes, token_match, Keywords, TOKEN_BOUNDARIES};
+pub use keywords::{
+    push_text_tokens, push_tokens, token_hashes, token_match, word_tokens, Keywords, Token,
+    TOKEN_BOUNDARIES,
+};
 pub use parser::{parse_filter, FilterError, FilterErrorKind};
 pub use validate::{validate, Dialect};
 

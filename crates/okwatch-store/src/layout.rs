@@ -15,6 +15,7 @@
 //! back; an object that was empty to begin with is kept.
 
 use okwatch_model::{check_required, format_timestamp, EventError, Timestamp};
+use okwatch_query::{push_text_tokens, push_tokens, Token};
 use serde_json::{Map, Number, Value};
 
 /// What a column holds.
@@ -167,6 +168,9 @@ fn column_segments() -> &'static [Vec<&'static str>] {
     SEGMENTS.get_or_init(|| COLUMNS.iter().map(|c| c.segments().collect()).collect())
 }
 
+// The keyword index records a token's columns as bits of a 64-bit mask.
+const _: () = assert!(COLUMNS.len() <= 64, "column masks are 64 bits");
+
 /// Index of the `extra` column in [`COLUMNS`].
 pub const EXTRA: usize = COLUMNS.len() - 1;
 
@@ -213,8 +217,10 @@ pub struct EventRow {
     /// When the event became visible to readers of the store; `None` means when it is inserted.
     /// The simulator sets it to model events that Okta committed late.
     pub arrival: Option<Timestamp>,
-    /// The event's `q` tokens ([`okwatch_query::token_hashes`]), for the keyword index.
-    pub tokens: Vec<u32>,
+    /// The event's `q` tokens for the keyword index: each token's hash
+    /// ([`okwatch_query::token_hashes`]) with the column it is searched in, the first of
+    /// [`COLUMNS`] in [`search_rank`] order that holds it. Sorted by hash.
+    pub tokens: Vec<(u32, u8)>,
 }
 
 impl EventRow {
@@ -224,11 +230,11 @@ impl EventRow {
             let (uuid, published) = check_required(&event)?;
             (uuid.to_string(), published)
         };
-        let tokens = okwatch_query::token_hashes(&event);
         let Value::Object(mut rest) = event else {
             unreachable!("check_required accepts objects only")
         };
         let mut cells = vec![Cell::Null; COLUMNS.len()];
+        let mut tokens = TokenCollector::default();
         // Scalars first, so that a JSON column receives only what no scalar column took.
         for (i, column) in COLUMNS.iter().enumerate() {
             if column.kind == Kind::Json || column.path.is_empty() {
@@ -239,13 +245,19 @@ impl EventRow {
                 // The column always gets the instant; the text leaves only if it round-trips.
                 cells[i] = Cell::Time(published.timestamp_micros());
                 let canonical = format_timestamp(published);
-                take(&mut rest, segments, &|v| {
+                let taken = take(&mut rest, segments, &|v| {
                     v.as_str() == Some(canonical.as_str())
                 });
+                if taken.is_some() {
+                    tokens.text(i, &canonical);
+                }
                 continue;
             }
             if let Some(v) = take(&mut rest, segments, &|v| fits(column.kind, v)) {
                 cells[i] = scalar_cell(column.kind, v);
+                if let Cell::Str(text) = &cells[i] {
+                    tokens.text(i, text);
+                }
             }
         }
         let irregular = {
@@ -266,11 +278,14 @@ impl EventRow {
                 continue;
             }
             if let Some(v) = take(&mut rest, &column_segments()[i], &|_| true) {
+                tokens.value(i, &v);
                 cells[i] = Cell::Str(v.to_string());
             }
         }
         if !rest.is_empty() {
-            cells[EXTRA] = Cell::Str(Value::Object(rest).to_string());
+            let rest = Value::Object(rest);
+            tokens.value(EXTRA, &rest);
+            cells[EXTRA] = Cell::Str(rest.to_string());
         }
         Ok(EventRow {
             org: org.to_string(),
@@ -279,8 +294,55 @@ impl EventRow {
             cells,
             irregular,
             arrival: None,
-            tokens,
+            tokens: tokens.finish(),
         })
+    }
+}
+
+/// The order in which `q` prefers columns when a token is in several: text columns, then JSON
+/// ones (longer, and only a pre-filter in SQL), each in [`COLUMNS`] order. Recording only the
+/// first lets a search for an IP address read `client_ip` and skip `request.ipChain`, which
+/// repeats it.
+pub fn search_rank(column: usize) -> usize {
+    match COLUMNS[column].kind {
+        Kind::Json => COLUMNS.len() + column,
+        _ => column,
+    }
+}
+
+/// Gathers an event's tokens column by column.
+#[derive(Default)]
+struct TokenCollector {
+    scratch: Vec<Token>,
+    found: Vec<(Token, u8)>,
+}
+
+impl TokenCollector {
+    fn text(&mut self, column: usize, text: &str) {
+        push_text_tokens(text, &mut self.scratch);
+        self.keep(column);
+    }
+
+    fn value(&mut self, column: usize, value: &Value) {
+        push_tokens(value, &mut self.scratch);
+        self.keep(column);
+    }
+
+    fn keep(&mut self, column: usize) {
+        let column = column as u8;
+        self.found
+            .extend(self.scratch.drain(..).map(|token| (token, column)));
+    }
+
+    /// Each distinct token once, with the column it ranks first in.
+    fn finish(mut self) -> Vec<(u32, u8)> {
+        self.found
+            .sort_unstable_by_key(|&(token, column)| (token, search_rank(column.into())));
+        self.found.dedup_by_key(|(token, _)| *token);
+        self.found
+            .into_iter()
+            .map(|(token, column)| (token.hash, column))
+            .collect()
     }
 }
 
@@ -438,6 +500,45 @@ mod tests {
             Cell::Str("1.2.3.4".into())
         );
         assert_eq!(reconstruct(&row.cells), e);
+    }
+
+    #[test]
+    fn each_token_is_indexed_once_in_the_first_column_that_holds_it() {
+        let e = with(json!({
+            "displayMessage": "Sign-in from 1.2.3.4",
+            "client": {"ipAddress": "1.2.3.4"},
+            "request": {"ipChain": [{"ip": "1.2.3.4", "version": "V4"}]},
+            "custom": ["v4", {"deep": "only-here"}],
+            "securityContext": {"asNumber": 7}
+        }));
+        let row = EventRow::decompose("org", e.clone()).unwrap();
+        let hashes: Vec<u32> = row.tokens.iter().map(|t| t.0).collect();
+        assert_eq!(
+            hashes,
+            okwatch_query::token_hashes(&e),
+            "the same tokens as the event's"
+        );
+        let column_of = |word: &str| {
+            let hash = okwatch_query::word_tokens(word)[0];
+            let (_, column) = row.tokens.iter().find(|t| t.0 == hash).unwrap();
+            COLUMNS[usize::from(*column)].name
+        };
+        assert_eq!(
+            column_of("1.2.3.4"),
+            "display_message",
+            "text columns in order"
+        );
+        assert_eq!(column_of("in"), "display_message");
+        assert_eq!(column_of("user.session.start"), "event_type");
+        assert_eq!(column_of("2024"), "published");
+        assert_eq!(column_of("v4"), "ip_chain", "JSON columns before `extra`");
+        assert_eq!(column_of("here"), "extra");
+        assert!(
+            !row.tokens
+                .iter()
+                .any(|t| t.0 == okwatch_query::word_tokens("7")[0]),
+            "numbers are not searched"
+        );
     }
 
     #[test]

@@ -20,8 +20,8 @@ pub struct EventBatch {
     records: ::duckdb::arrow::record_batch::RecordBatch,
     earliest: Option<Timestamp>,
     latest: Option<Timestamp>,
-    /// Each row's `q` tokens, for the keyword index.
-    tokens: Vec<Vec<u32>>,
+    /// Each row's `q` tokens and their columns, for the keyword index.
+    tokens: Vec<Vec<(u32, u8)>>,
 }
 
 impl EventBatch {
@@ -115,6 +115,10 @@ pub struct EventQuery {
     pub limit: usize,
     /// Continue after this position.
     pub after: Option<Cursor>,
+    /// The attributes (dotted paths) the caller will look at, when it will not look at the
+    /// rest: a search may then return events holding only those (and `published`), which
+    /// reads far less for a table of a few columns. `None` returns whole events.
+    pub fields: Option<Vec<String>>,
 }
 
 /// One stored event.
@@ -124,7 +128,8 @@ pub struct StoredEvent {
     pub org: String,
     /// Storage order.
     pub seq: i64,
-    /// The event, exactly as received.
+    /// The event, exactly as received (only the asked-for attributes when the query named
+    /// [`EventQuery::fields`]).
     pub event: Value,
 }
 

@@ -150,3 +150,98 @@ fn a_store_written_before_the_index_is_still_searched_in_full() {
         assert_q_agrees(&store, &all, &q);
     }
 }
+
+#[test]
+fn a_keyword_is_found_in_whichever_column_holds_it() {
+    // The index records each token only in the first column that holds it (an IP in
+    // `client.ipAddress`, not again in `request.ipChain`); events in the same block that hold
+    // it elsewhere, or hold a longer keyword around it, must still be found.
+    let event = |n: u32, extra: Value| {
+        let mut e = serde_json::json!({
+            "uuid": format!("00000000-0000-0000-0000-{n:012}"),
+            "published": format!("2026-03-01T00:00:{:02}.000Z", n % 60),
+            "eventType": "user.session.start",
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            e[k] = v.clone();
+        }
+        e
+    };
+    let all = vec![
+        event(
+            1,
+            serde_json::json!({"client": {"ipAddress": "10.1.1.1"},
+                               "request": {"ipChain": [{"ip": "10.1.1.1"}]}}),
+        ),
+        event(
+            2,
+            serde_json::json!({"request": {"ipChain": [{"ip": "10.1.1.1"}]}}),
+        ),
+        event(
+            3,
+            serde_json::json!({"custom": {"note": "seen from 10.1.1.1"}}),
+        ),
+        event(
+            4,
+            serde_json::json!({"displayMessage": "abc", "actor": {"displayName": "x -abc"}}),
+        ),
+        event(5, serde_json::json!({"outcome": {"reason": "zzz-abc"}})),
+        event(
+            6,
+            serde_json::json!({"debugContext": {"debugData": {"why": "ABC"}}}),
+        ),
+    ];
+    let store = DuckDbStore::open_in_memory().unwrap();
+    insert(&store, &all, 2);
+    for q in [
+        "10.1.1.1",
+        "abc",
+        "-abc",
+        "zzz-abc",
+        "x",
+        "seen 10.1.1.1",
+        "abc 10.1.1.1",
+    ] {
+        assert_q_agrees(&store, &all, q);
+    }
+    let found = |q: &str| {
+        let query = EventQuery {
+            keywords: Keywords::parse(q).unwrap(),
+            limit: 100,
+            ..EventQuery::default()
+        };
+        store.count(&query).unwrap()
+    };
+    // The evaluator agreeing is only half of it: these are the answers a person expects.
+    assert_eq!(found("10.1.1.1"), 3);
+    assert_eq!(found("abc"), 3);
+    assert_eq!(found("-abc"), 1);
+}
+
+#[test]
+fn an_index_written_before_it_recorded_columns_is_still_used_correctly() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("okwatch.duckdb");
+    let all = events(6_000);
+    let (old, new) = all.split_at(3_500);
+    {
+        let store = DuckDbStore::open(&path).unwrap();
+        insert(&store, old, 1_000);
+        // The index as the first okwatch with one wrote it: tokens and blocks, no columns.
+        store
+            .query_text("ALTER TABLE keyword_blocks DROP COLUMN col_mask")
+            .unwrap();
+        store.checkpoint().unwrap();
+    }
+    {
+        let reader = DuckDbStore::open_read_only(&path).unwrap();
+        for q in probes(old) {
+            assert_q_agrees(&reader, old, &q);
+        }
+    }
+    let store = DuckDbStore::open(&path).unwrap();
+    insert(&store, new, 1_000);
+    for q in probes(&all) {
+        assert_q_agrees(&store, &all, &q);
+    }
+}

@@ -405,3 +405,43 @@ fn grouped_counts_add_up_to_the_filtered_count() {
         .unwrap();
     assert_eq!(days.iter().map(|(_, n)| n).sum::<u64>(), total);
 }
+
+#[test]
+fn events_read_for_some_fields_hold_those_fields_exactly() {
+    let fields = prop::collection::vec(prop::sample::select(PATHS), 1..4);
+    let mut runner = TestRunner::new(Config {
+        cases: 60,
+        ..Config::default()
+    });
+    runner
+        .run(&(arb_filter(), fields), |(filter, fields)| {
+            let whole = EventQuery {
+                filter: Some(filter.clone()),
+                limit: 50,
+                ..Default::default()
+            };
+            let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+            let narrow = EventQuery {
+                fields: Some(fields.clone()),
+                ..whole.clone()
+            };
+            let whole = corpus().store.search(&whole).unwrap();
+            let narrow = corpus().store.search(&narrow).unwrap();
+            let seqs = |page: &okwatch_store::EventPage| -> Vec<i64> {
+                page.events.iter().map(|e| e.seq).collect()
+            };
+            prop_assert_eq!(seqs(&narrow), seqs(&whole), "the same events, in order");
+            prop_assert_eq!(narrow.next, whole.next, "the same next page");
+            for (narrow, whole) in narrow.events.iter().zip(&whole.events) {
+                for field in &fields {
+                    let path = AttrPath::from_dotted(field);
+                    let (mut got, mut want) = (Vec::new(), Vec::new());
+                    okwatch_query::resolve(&narrow.event, &path.segments, &mut got);
+                    okwatch_query::resolve(&whole.event, &path.segments, &mut want);
+                    prop_assert_eq!(got, want, "{} of event {}", field, whole.seq);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -10,7 +10,7 @@ pub(crate) mod batch;
 mod keyword_index;
 pub mod sql;
 
-use crate::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
+use crate::layout::{column_for, reconstruct, Cell, Column, Kind, COLUMNS};
 use crate::{
     Bucket, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, OrgStats, Store,
     StoreError, StoreStats, StoredEvent,
@@ -40,6 +40,8 @@ struct Inner {
     /// The first `seq` the keyword index covers; `None` for a store that has no index (an old
     /// store opened read-only).
     keywords_indexed_from: Option<i64>,
+    /// Whether the keyword index records columns (see [`keyword_index`]).
+    index_has_masks: bool,
     open_block: keyword_index::OpenBlock,
 }
 
@@ -191,11 +193,13 @@ impl DuckDbStore {
                 |r| r.get(0),
             )
             .map_err(db_err("reading the keyword index's coverage"))?;
+        let index_has_masks = keyword_index::has_column_masks(&conn)?;
         Ok(DuckDbStore {
             inner: Mutex::new(Inner {
                 conn,
                 next_seq,
                 keywords_indexed_from: keywords_indexed_from.and_then(|v| v.parse().ok()),
+                index_has_masks,
                 open_block: Default::default(),
             }),
             path,
@@ -294,29 +298,35 @@ impl DuckDbStore {
         parts
     }
 
-    fn predicate(query: &EventQuery, rows: Rows) -> Pred {
+    fn predicate(query: &EventQuery, rows: Rows, hits: Option<&keyword_index::Hits>) -> Pred {
         let mut preds = Vec::new();
         if let Some(filter) = &query.filter {
             preds.push(compile_filter(filter, rows));
         }
         if !query.keywords.is_empty() {
-            preds.push(compile_keywords(&query.keywords));
+            let word_columns = hits.map(|h| h.word_columns.as_slice());
+            preds.push(compile_keywords(&query.keywords, word_columns));
         }
         Pred::and(preds)
     }
 
     fn plan(inner: &Inner, query: &EventQuery) -> Result<Plan, StoreError> {
-        let regular = Self::predicate(query, Rows::Regular);
-        let irregular = Self::predicate(query, Rows::Irregular);
-        let keyword_blocks = if query.keywords.is_empty() {
+        let hits = if query.keywords.is_empty() {
             None
         } else {
-            keyword_index::seq_condition(&inner.conn, &query.keywords, inner.keywords_indexed_from)?
+            keyword_index::lookup(
+                &inner.conn,
+                &query.keywords,
+                inner.keywords_indexed_from,
+                inner.index_has_masks,
+            )?
         };
+        let regular = Self::predicate(query, Rows::Regular, hits.as_ref());
+        let irregular = Self::predicate(query, Rows::Irregular, hits.as_ref());
         Ok(Plan {
             exact: regular.is_exact() && irregular.is_exact(),
             branches: [("NOT irregular", regular), ("irregular", irregular)],
-            keyword_blocks,
+            keyword_blocks: hits.map(|h| h.seq_condition),
         })
     }
 
@@ -375,6 +385,7 @@ impl DuckDbStore {
         plan: &Plan,
         extra: &[String],
         window: &[(i64, i64, bool)],
+        fields: Option<&[String]>,
     ) -> Result<std::collections::HashMap<i64, StoredEvent>, StoreError> {
         let (Some(lo), Some(hi)) = (
             window.iter().map(|k| k.0).min(),
@@ -384,7 +395,9 @@ impl DuckDbStore {
         };
         let mut bounded = extra.to_vec();
         bounded.push(format!("seq BETWEEN {lo} AND {hi}"));
-        let list = Self::select_list();
+        // Rows the Rust evaluator still has to check need every column.
+        let fields = fields.filter(|_| window.iter().all(|&(_, _, sure)| sure));
+        let list = Self::select_list(fields);
         let union = Self::union(query, plan, |_| list.clone(), |p| p.maybe.clone(), &bounded);
         let seqs: Vec<String> = window.iter().map(|k| k.0.to_string()).collect();
         let sql = format!("SELECT * FROM ({union}) WHERE seq IN ({})", seqs.join(","));
@@ -407,9 +420,34 @@ impl DuckDbStore {
         query.filter.as_ref().is_none_or(|f| matches(f, event)) && query.keywords.matches(event)
     }
 
-    fn select_list() -> String {
-        let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    /// `org, seq` and every column of [`COLUMNS`], in order; with `fields`, the columns none
+    /// of them needs are NULL (the event then holds only those fields).
+    fn select_list(fields: Option<&[String]>) -> String {
+        let names: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| match fields {
+                Some(fields) if !fields.iter().any(|f| Self::column_serves(c, f)) => {
+                    format!("CAST(NULL AS {}) AS {}", sql_type(c.kind), c.name)
+                }
+                _ => c.name.to_string(),
+            })
+            .collect();
         format!("org, seq, {}", names.join(", "))
+    }
+
+    /// Whether `field` (dotted) can need `column`: it is the field, inside it, or encloses it.
+    /// `published` (for the cursor) and `extra` (where anything can end up) always serve.
+    fn column_serves(column: &Column, field: &str) -> bool {
+        let within = |outer: &str, inner: &str| {
+            inner.len() > outer.len()
+                && inner.starts_with(outer)
+                && inner.as_bytes()[outer.len()] == b'.'
+        };
+        column.kind == Kind::Time
+            || column.path.is_empty()
+            || column.path == field
+            || within(column.path, field)
+            || within(field, column.path)
     }
 }
 
@@ -591,8 +629,14 @@ impl Store for DuckDbStore {
                 let need = query.limit - events.len();
                 let window = &keys[start..(start + need).min(keys.len())];
                 start += window.len();
-                let mut rows =
-                    self.fetch_window(&inner, &rows_query, &rows_plan, &extra, window)?;
+                let mut rows = self.fetch_window(
+                    &inner,
+                    &rows_query,
+                    &rows_plan,
+                    &extra,
+                    window,
+                    query.fields.as_deref(),
+                )?;
                 for &(seq, published_micros, sure) in window {
                     last = Some(Cursor {
                         published_micros,
@@ -758,7 +802,7 @@ impl Store for DuckDbStore {
             .unwrap_or_default();
         let sql = format!(
             "SELECT {} FROM events WHERE uuid = {}{org_clause} ORDER BY published DESC, seq DESC LIMIT 1",
-            Self::select_list(),
+            Self::select_list(None),
             quote(uuid)
         );
         let inner = self.lock();
@@ -919,7 +963,7 @@ impl DuckDbStore {
     ) -> Result<u64, StoreError> {
         // Only branches where SQL can be undecided: a branch whose `maybe` is its `sure` has
         // none, and scanning it anyway would fetch every column of every matching row.
-        let list = Self::select_list();
+        let list = Self::select_list(None);
         let sql = Self::union_of(
             query,
             plan,

@@ -305,38 +305,54 @@ fn value_test(x: &str, test: Test) -> String {
 }
 
 /// Compiles `q` keywords: exact over text columns, a pre-filter over JSON columns.
-pub fn compile_keywords(keywords: &Keywords) -> Pred {
-    Pred::and(keywords.words().iter().map(|word| keyword(word)).collect())
+pub fn compile_keywords(keywords: &Keywords, word_columns: Option<&[Option<u64>]>) -> Pred {
+    Pred::and(
+        keywords
+            .words()
+            .iter()
+            .enumerate()
+            .map(|(i, word)| keyword(word, word_columns.and_then(|w| w.get(i).copied().flatten())))
+            .collect(),
+    )
 }
 
-fn keyword(word: &str) -> Pred {
-    let mut texts: Vec<String> = COLUMNS
-        .iter()
-        .filter(|c| c.kind == Kind::Str)
-        .map(|c| c.name.to_string())
-        .collect();
-    // `published` is a string in the event too, but formatting it for every row is costly:
-    // look there only when the word could be part of an Okta timestamp at all.
-    if could_be_in_timestamp(word) {
-        texts.push("strftime(published, '%Y-%m-%dT%H:%M:%S.%gZ')".into());
-    }
-    let in_texts: Vec<String> = texts.iter().map(|t| token_test(t, word)).collect();
-    let in_texts = format!("({})", in_texts.join(" OR "));
-    let json_hits: Vec<String> = COLUMNS
-        .iter()
-        .filter(|c| c.kind == Kind::Json)
-        .map(|c| {
-            format!(
+/// `q`'s test of one keyword, in the columns of `columns` (a mask over [`COLUMNS`]; `None`
+/// means every column).
+fn keyword(word: &str, columns: Option<u64>) -> Pred {
+    let wanted = |i: usize| columns.is_none_or(|mask| mask & (1 << i) != 0);
+    let mut texts = Vec::new();
+    let mut json_hits = Vec::new();
+    for (i, column) in COLUMNS.iter().enumerate() {
+        if !wanted(i) {
+            continue;
+        }
+        match column.kind {
+            Kind::Str => texts.push(token_test(column.name, word)),
+            // `published` is a string in the event too, but formatting it for every row is
+            // costly: look there only when the word could be part of an Okta timestamp.
+            Kind::Time if could_be_in_timestamp(word) => texts.push(token_test(
+                &format!("strftime({}, '%Y-%m-%dT%H:%M:%S.%gZ')", column.name),
+                word,
+            )),
+            Kind::Json => json_hits.push(format!(
                 "COALESCE(contains({}, {}), FALSE)",
-                folded(c.name, word),
+                folded(column.name, word),
                 quote(&json_inner(word))
-            )
-        })
-        .collect();
-    Pred {
-        maybe: format!("({in_texts} OR {})", json_hits.join(" OR ")),
-        sure: in_texts,
+            )),
+            _ => {}
+        }
     }
+    let sure = if texts.is_empty() {
+        "FALSE".to_string()
+    } else {
+        format!("({})", texts.join(" OR "))
+    };
+    let maybe = if json_hits.is_empty() {
+        sure.clone()
+    } else {
+        format!("({sure} OR {})", json_hits.join(" OR "))
+    };
+    Pred { maybe, sure }
 }
 
 /// `expr` as `q` compares it with `word`: lower-cased, unless lower-casing cannot create or

@@ -56,7 +56,18 @@ pub fn build_query(args: &SearchArgs) -> Result<EventQuery> {
         },
         limit: if args.all { ALL_PAGE } else { args.limit },
         after: args.after.as_deref().map(Cursor::decode).transpose()?,
+        // A table or CSV shows only its columns, so only those need reading.
+        fields: matches!(args.format, Format::Table | Format::Csv).then(|| display_fields(args)),
     })
+}
+
+/// The attributes a table or CSV shows.
+fn display_fields(args: &SearchArgs) -> Vec<String> {
+    if args.fields.is_empty() {
+        DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect()
+    } else {
+        args.fields.clone()
+    }
 }
 
 /// Runs the search.
@@ -112,11 +123,7 @@ pub fn run(store: &dyn Store, args: &SearchArgs, out: &mut dyn Write) -> Result<
 }
 
 fn render(outcome: &Outcome, args: &SearchArgs, out: &mut dyn Write) -> Result<()> {
-    let fields: Vec<String> = if args.fields.is_empty() {
-        DEFAULT_FIELDS.iter().map(|f| f.to_string()).collect()
-    } else {
-        args.fields.clone()
-    };
+    let fields = display_fields(args);
     let (headers, rows): (Vec<String>, Vec<Vec<String>>) = match outcome {
         Outcome::Count(n) => {
             match args.format {
