@@ -116,9 +116,8 @@ pub fn token_hashes(event: &Value) -> Vec<u32> {
 pub struct Token {
     /// The stored hash (FNV-1a 32 of the lower-cased token; see [`token_hashes`]).
     pub hash: u32,
-    /// A 64-bit hash of the same bytes (FNV-1a 64). Two tokens with the same `hash` are the
-    /// same token when this agrees too; the stored hash alone would confuse them about once
-    /// in four billion pairs.
+    /// A 64-bit hash of the same bytes (FNV-1a 64), to tell apart tokens whose stored `hash`
+    /// collides (about one pair in four billion); its high bits are the best mixed.
     pub identity: u64,
 }
 
