@@ -41,6 +41,19 @@ fn text(value: &Value, path: &[&str]) -> Option<String> {
 }
 
 impl EventSummary {
+    /// The attributes a summary reads: enough for [`okwatch_store::EventQuery::fields`].
+    pub const FIELDS: &'static [&'static str] = &[
+        "uuid",
+        "published",
+        "eventType",
+        "displayMessage",
+        "outcome",
+        "actor",
+        "client.ipAddress",
+        "client.geographicalContext",
+        "target",
+    ];
+
     /// Summarises a LogEvent (any JSON object; missing parts are left out).
     pub fn of(event: &Value) -> EventSummary {
         let location = [
@@ -99,7 +112,8 @@ mod tests {
             "client": {"ipAddress": "10.0.0.1",
                        "geographicalContext": {"city": "Lyon", "country": "France"}},
             "target": [{"type": "AppInstance", "displayName": "Slack", "id": "0oa1"},
-                       {"type": "AppUser", "alternateId": "ana@example.com"}]
+                       {"type": "AppUser", "alternateId": "ana@example.com"}],
+            "debugContext": {"debugData": {"requestUri": "/app/slack/sso"}}
         });
         let s = EventSummary::of(&event);
         assert_eq!(s.actor.as_deref(), Some("ana@example.com"));
@@ -112,5 +126,30 @@ mod tests {
         let empty = EventSummary::of(&serde_json::json!({"uuid": "x"}));
         assert_eq!(empty.location, None);
         assert!(empty.targets.is_empty());
+
+        // A store asked for `FIELDS` returns events holding only those: the summary must not
+        // change.
+        let mut only_fields = serde_json::json!({});
+        for field in EventSummary::FIELDS {
+            let path: Vec<&str> = field.split('.').collect();
+            let Some(value) = path.iter().try_fold(&event, |v, key| v.get(key)) else {
+                continue;
+            };
+            let (last, parents) = path.split_last().unwrap();
+            let mut at = &mut only_fields;
+            for key in parents {
+                at = at
+                    .as_object_mut()
+                    .unwrap()
+                    .entry(key.to_string())
+                    .or_insert_with(|| serde_json::json!({}));
+            }
+            at[*last] = value.clone();
+        }
+        assert_ne!(
+            only_fields, event,
+            "the sample has fields a summary does not read"
+        );
+        assert_eq!(EventSummary::of(&only_fields), s);
     }
 }

@@ -61,10 +61,9 @@ impl From<SourceError> for ToolError {
     fn from(e: SourceError) -> Self {
         match e {
             // Nothing the model did wrong, but something it should tell the person.
-            SourceError::Busy { .. }
-            | SourceError::Store(okwatch_store::StoreError::Missing(_)) => {
-                ToolError::Caller(e.to_string())
-            }
+            SourceError::Store(
+                okwatch_store::StoreError::Busy { .. } | okwatch_store::StoreError::Missing(_),
+            ) => ToolError::Caller(e.to_string()),
             other => ToolError::Store(other.to_string()),
         }
     }
@@ -461,6 +460,7 @@ impl OkwatchMcp {
             order: Order::Desc,
             limit,
             after,
+            fields: Some(EventSummary::FIELDS.iter().map(|f| f.to_string()).collect()),
             ..EventQuery::default()
         };
         self.source

@@ -20,17 +20,6 @@ pub enum SourceError {
     /// The store refused.
     #[error("{0}")]
     Store(#[from] StoreError),
-    /// Another okwatch holds the store for writing.
-    #[error(
-        "the store at {path} is open in another okwatch process (`okwatch serve` or `okwatch demo`): \
-         connect to that server's /mcp endpoint instead, or stop it. ({detail})"
-    )]
-    Busy {
-        /// The store file.
-        path: String,
-        /// DuckDB's message.
-        detail: String,
-    },
     /// The blocking task was lost (a panic in the store).
     #[error("the store call did not finish: {0}")]
     Lost(String),
@@ -50,17 +39,7 @@ impl StoreSource {
         tokio::task::spawn_blocking(move || match source {
             StoreSource::Shared(store) => call(store.as_ref()),
             StoreSource::File(path) => {
-                let store = DuckDbStore::open_read_only(&path).map_err(|e| {
-                    let detail = e.to_string();
-                    if detail.contains("lock") {
-                        SourceError::Busy {
-                            path: path.display().to_string(),
-                            detail,
-                        }
-                    } else {
-                        SourceError::Store(e)
-                    }
-                })?;
+                let store = DuckDbStore::open_read_only(&path).map_err(SourceError::Store)?;
                 call(&store)
             }
         })

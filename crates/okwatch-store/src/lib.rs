@@ -221,6 +221,15 @@ pub enum StoreError {
     /// A batch could not be encoded for the database.
     #[error("encoding a batch of events: {0}")]
     Encoding(String),
+    /// Another process has the store open for writing (DuckDB allows one writer, or any
+    /// number of readers when there is no writer).
+    #[error("the store at {path} is open in another okwatch process (`okwatch serve`, `okwatch demo` or an import): query that server through its API (GET /api/v1/logs) or /mcp, or stop it and try again ({detail})")]
+    Busy {
+        /// The store file.
+        path: String,
+        /// The database's message, naming the process.
+        detail: String,
+    },
     /// There is no store at this path yet.
     #[error("there is no store at {0} yet: import some events first (okwatch import FILE)")]
     Missing(String),

@@ -347,4 +347,12 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     };
     assert_eq!(busy["is_error"], true, "{busy}");
     assert!(busy["text"].as_str().unwrap().contains("/mcp"), "{busy}");
+    // And so does the command line.
+    let search = okwatch(&data).args(["search", "--count"]).output().unwrap();
+    assert!(!search.status.success());
+    let message = String::from_utf8_lossy(&search.stderr);
+    assert!(
+        message.contains("open in another okwatch process"),
+        "{message}"
+    );
 }

@@ -64,6 +64,21 @@ pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error)
     move |source| StoreError::Database { context, source }
 }
 
+/// Like [`db_err`], recognising a store held by another process. DuckDB reports it only in
+/// its message ("Could not set lock on file ... Conflicting lock is held in ... (PID ...)").
+fn open_err(path: &Path, context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
+    let path = path.display().to_string();
+    let context = context.into();
+    move |source| {
+        let detail = source.to_string();
+        if detail.contains("Could not set lock on file") {
+            StoreError::Busy { path, detail }
+        } else {
+            StoreError::Database { context, source }
+        }
+    }
+}
+
 fn sql_type(kind: Kind) -> &'static str {
     match kind {
         Kind::Str | Kind::Json => "VARCHAR",
@@ -131,8 +146,10 @@ fn micros_literal(micros: i64) -> String {
 impl DuckDbStore {
     /// Opens (creating if needed) the store file at `path`.
     pub fn open(path: &Path) -> Result<DuckDbStore, StoreError> {
-        let conn = Connection::open(path)
-            .map_err(db_err(format!("opening the store at {}", path.display())))?;
+        let conn = Connection::open(path).map_err(open_err(
+            path,
+            format!("opening the store at {}", path.display()),
+        ))?;
         Self::init(conn, Some(path.to_path_buf()), true)
     }
 
@@ -146,7 +163,7 @@ impl DuckDbStore {
         let config = ::duckdb::Config::default()
             .access_mode(::duckdb::AccessMode::ReadOnly)
             .map_err(db_err(context.clone()))?;
-        let conn = Connection::open_with_flags(path, config).map_err(db_err(context))?;
+        let conn = Connection::open_with_flags(path, config).map_err(open_err(path, context))?;
         Self::init(conn, Some(path.to_path_buf()), false)
     }
 

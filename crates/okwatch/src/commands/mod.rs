@@ -152,20 +152,11 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
     data_dir.join("okwatch.duckdb")
 }
 
-/// Opens the store in `data_dir` for reading only, so that searches can run side by side.
+/// Opens the store in `data_dir` for reading only, so that searches can run side by side. A
+/// store another okwatch is writing is refused with a message that says so
+/// ([`okwatch_store::StoreError::Busy`]).
 pub fn open_reader(data_dir: &Path) -> Result<DuckDbStore> {
-    DuckDbStore::open_read_only(&store_path(data_dir)).map_err(|e| {
-        // DuckDB lets one process write a store file and nobody else open it meanwhile.
-        if e.to_string().contains("Could not set lock") {
-            anyhow::anyhow!(
-                "another okwatch (serve or demo) is using the store in {}; query it through its API \
-                 (GET /api/v1/logs), or stop it and search again",
-                data_dir.display()
-            )
-        } else {
-            e.into()
-        }
-    })
+    Ok(DuckDbStore::open_read_only(&store_path(data_dir))?)
 }
 
 /// Opens the store in `data_dir`, creating the directory if needed.
