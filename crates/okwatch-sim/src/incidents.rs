@@ -101,6 +101,19 @@ pub struct GroundTruth {
     pub event_uuids: Vec<String>,
 }
 
+/// One line for people: what was planted, when, and in a sentence.
+impl std::fmt::Display for GroundTruth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at {}: {}",
+            self.kind.name(),
+            self.started,
+            self.summary
+        )
+    }
+}
+
 /// A planted incident: its events (oldest first) and its truth.
 #[derive(Debug, Clone)]
 pub struct Incident {

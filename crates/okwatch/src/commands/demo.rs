@@ -90,12 +90,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
     tour(&store)?;
     println!("## Incidents planted in this history (the simulator's ground truth)");
     for truth in sim.ground_truth() {
-        println!(
-            "- {} ({}): {}",
-            truth.kind.name(),
-            truth.started,
-            truth.summary
-        );
+        println!("- {truth}");
     }
     let truth_file = demo_dir.join("ground-truth.ndjson");
     super::sim::write_ground_truth(&sim, &truth_file)?;

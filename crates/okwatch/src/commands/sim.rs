@@ -62,12 +62,7 @@ pub fn run(args: &SimArgs) -> Result<u8> {
         );
         eprintln!("  token: {}", sim.token());
         for truth in sim.ground_truth() {
-            eprintln!(
-                "  planted {} at {}: {}",
-                truth.kind.name(),
-                truth.started,
-                truth.summary
-            );
+            eprintln!("  planted {truth}");
         }
         eprintln!(
             "  try:   curl -H 'Authorization: SSWS {}' 'http://{address}/api/v1/logs?limit=5'",
