@@ -122,20 +122,17 @@ fn purged_blocks_leave_the_index_and_new_events_are_found() {
     }
 }
 
-#[test]
-fn a_store_written_before_the_index_is_still_searched_in_full() {
+/// Stores `old`, rewrites the file with `downgrade` (SQL that leaves it as an older okwatch
+/// would have), then checks `q` on it read-only, and again after a writable open stores `new`.
+fn assert_older_store_searched_correctly(old: &[Value], new: &[Value], downgrade: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("okwatch.duckdb");
-    let all = events(7_000);
-    let (old, new) = all.split_at(4_000);
     {
         let store = DuckDbStore::open(&path).unwrap();
         insert(&store, old, 1_000);
-        // What an okwatch without the index left behind.
-        store.query_text("DROP TABLE keyword_blocks").unwrap();
-        store
-            .query_text("DELETE FROM okwatch_meta WHERE key = 'keywords_indexed_from'")
-            .unwrap();
+        for sql in downgrade {
+            store.query_text(sql).unwrap();
+        }
         store.checkpoint().unwrap();
     }
     {
@@ -146,9 +143,25 @@ fn a_store_written_before_the_index_is_still_searched_in_full() {
     }
     let store = DuckDbStore::open(&path).unwrap();
     insert(&store, new, 1_000);
+    let all: Vec<Value> = old.iter().chain(new).cloned().collect();
     for q in probes(&all) {
         assert_q_agrees(&store, &all, &q);
     }
+}
+
+#[test]
+fn a_store_written_before_the_index_is_still_searched_in_full() {
+    let all = events(7_000);
+    let (old, new) = all.split_at(4_000);
+    // What an okwatch without the index left behind.
+    assert_older_store_searched_correctly(
+        old,
+        new,
+        &[
+            "DROP TABLE keyword_blocks",
+            "DELETE FROM okwatch_meta WHERE key = 'keywords_indexed_from'",
+        ],
+    );
 }
 
 #[test]
@@ -220,28 +233,12 @@ fn a_keyword_is_found_in_whichever_column_holds_it() {
 
 #[test]
 fn an_index_written_before_it_recorded_columns_is_still_used_correctly() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("okwatch.duckdb");
     let all = events(6_000);
     let (old, new) = all.split_at(3_500);
-    {
-        let store = DuckDbStore::open(&path).unwrap();
-        insert(&store, old, 1_000);
-        // The index as the first okwatch with one wrote it: tokens and blocks, no columns.
-        store
-            .query_text("ALTER TABLE keyword_blocks DROP COLUMN col_mask")
-            .unwrap();
-        store.checkpoint().unwrap();
-    }
-    {
-        let reader = DuckDbStore::open_read_only(&path).unwrap();
-        for q in probes(old) {
-            assert_q_agrees(&reader, old, &q);
-        }
-    }
-    let store = DuckDbStore::open(&path).unwrap();
-    insert(&store, new, 1_000);
-    for q in probes(&all) {
-        assert_q_agrees(&store, &all, &q);
-    }
+    // The index as the first okwatch with one wrote it: tokens and blocks, no columns.
+    assert_older_store_searched_correctly(
+        old,
+        new,
+        &["ALTER TABLE keyword_blocks DROP COLUMN col_mask"],
+    );
 }
