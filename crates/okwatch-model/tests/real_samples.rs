@@ -4,10 +4,16 @@ use okwatch_model::LogEvent;
 use serde_json::Value;
 use std::path::PathBuf;
 
+/// This package's directory, looked up when the tests run rather than when they were built: a
+/// shared build cache may hand back a test binary compiled in a checkout somewhere else.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
+}
+
 fn samples_dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/samples")
-        .join(name)
+    package_dir().join("../../../shared/samples").join(name)
 }
 
 fn ndjson_values(dir: &str) -> Vec<(String, usize, Value)> {

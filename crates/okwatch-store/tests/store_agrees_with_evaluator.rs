@@ -143,8 +143,16 @@ fn arb_event() -> impl Strategy<Value = Value> {
     })
 }
 
+/// This package's directory, looked up when the tests run rather than when they were built: a
+/// shared build cache may hand back a test binary compiled in a checkout somewhere else.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
+}
+
 fn samples() -> Vec<Value> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples/okta-real");
+    let dir = package_dir().join("../../../shared/samples/okta-real");
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).expect("shared samples") {
         let path = entry.unwrap().path();

@@ -55,8 +55,16 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// This package's directory, looked up when the tests run rather than when they were built: a
+/// shared build cache may hand back a test binary compiled in a checkout somewhere else.
+fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
+}
+
 fn samples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/samples")
+    package_dir().join("../../../shared/samples")
 }
 
 fn ndjson(path: &Path) -> Vec<Value> {

@@ -68,11 +68,17 @@ pub fn python_with(name: &str, requirement: &str, module: &str) -> PathBuf {
     python
 }
 
+/// This package's directory, looked up when the tests run rather than when they were built: a
+/// shared build cache may hand back a test binary compiled in a checkout somewhere else.
+pub fn package_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
+}
+
 /// A script in `tests/python`.
 pub fn python_script(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/python")
-        .join(name)
+    package_dir().join("tests/python").join(name)
 }
 
 /// Generated events (`okwatch generate`, ending at `end`) imported into `data`.
