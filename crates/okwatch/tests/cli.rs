@@ -1,6 +1,8 @@
 //! The `okwatch` binary, driven as a user drives it: real files, a real DuckDB store in a
 //! temporary data directory, output read back from stdout and stderr.
 
+mod support;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,16 +57,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// This package's directory, looked up when the tests run rather than when they were built: a
-/// shared build cache may hand back a test binary compiled in a checkout somewhere else.
-fn package_dir() -> PathBuf {
-    std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
-}
-
 fn samples() -> PathBuf {
-    package_dir().join("../../../shared/samples")
+    support::package_dir().join("../../../shared/samples")
 }
 
 fn ndjson(path: &Path) -> Vec<Value> {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use support::{create_token, import_generated, okwatch, python_script, python_with, run, Server};
+use support::{create_token, import_generated, okwatch, python_json, python_with, run, Server};
 
 const SDK: &str = "mcp==2.3.0";
 const SINCE: &str = "2026-10-01T00:00:00Z";
@@ -161,14 +161,10 @@ fn ask(python: &Path, mode_args: &[&str], e: &Expected) -> Value {
         "since": SINCE, "filter": FAILED, "bad_filter": BAD_FILTER,
         "user": e.user, "app": e.app,
     });
-    let out = run({
-        let mut c = Command::new(python);
-        c.arg(python_script("mcp_client.py"))
-            .args(mode_args)
-            .arg(scenario.to_string());
-        c
-    });
-    serde_json::from_str(out.trim()).unwrap_or_else(|err| panic!("{err}: {out}"))
+    let scenario = scenario.to_string();
+    let mut args = mode_args.to_vec();
+    args.push(&scenario);
+    python_json(python, "mcp_client.py", &args)
 }
 
 fn uuids(page: &Value) -> Vec<String> {
@@ -333,18 +329,11 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     assert_eq!(answers["anonymous_status"], 401);
 
     // While `serve` holds the store, `okwatch mcp` says where to go instead of failing blindly.
-    let busy: Value = {
-        let out = run({
-            let mut c = Command::new(&python);
-            c.arg(python_script("mcp_client.py")).args([
-                "busy",
-                env!("CARGO_BIN_EXE_okwatch"),
-                &data_text,
-            ]);
-            c
-        });
-        serde_json::from_str(out.trim()).unwrap()
-    };
+    let busy = python_json(
+        &python,
+        "mcp_client.py",
+        &["busy", env!("CARGO_BIN_EXE_okwatch"), &data_text],
+    );
     assert_eq!(busy["is_error"], true, "{busy}");
     assert!(busy["text"].as_str().unwrap().contains("/mcp"), "{busy}");
     // And so does the command line.

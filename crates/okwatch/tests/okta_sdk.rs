@@ -10,22 +10,13 @@ mod support;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Command;
-use support::{create_token, import_generated, okwatch, python_script, python_with, run, Server};
+use support::{create_token, import_generated, okwatch, python_json, python_with, run, Server};
 
 const SDK: &str = "okta==3.4.6";
 
 fn sdk(python: &Path, server: &Server, token: &str, params: Value) -> Value {
-    let script = python_script("okta_sdk_logs.py");
-    let out = run({
-        let mut c = Command::new(python);
-        c.arg(script)
-            .arg(&server.url)
-            .arg(token)
-            .arg(params.to_string());
-        c
-    });
-    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+    let params = params.to_string();
+    python_json(python, "okta_sdk_logs.py", &[&server.url, token, &params])
 }
 
 fn uuids_of(answer: &Value) -> Vec<String> {

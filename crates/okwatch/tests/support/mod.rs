@@ -76,6 +76,17 @@ pub fn package_dir() -> PathBuf {
         .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
 }
 
+/// Runs the `tests/python` script `script` with `python` and `args`; returns the one JSON value
+/// it prints.
+pub fn python_json(python: &Path, script: &str, args: &[&str]) -> serde_json::Value {
+    let out = run({
+        let mut c = Command::new(python);
+        c.arg(python_script(script)).args(args);
+        c
+    });
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
 /// A script in `tests/python`.
 pub fn python_script(name: &str) -> PathBuf {
     package_dir().join("tests/python").join(name)
