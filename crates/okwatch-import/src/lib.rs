@@ -122,6 +122,18 @@ pub enum ImportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// One of the import's threads panicked; the input after the last stored batch was not
+    /// imported.
+    #[error(
+        "the import's {worker} thread failed ({message}); events stored before it stay stored, \
+         the rest of the input was not imported"
+    )]
+    Worker {
+        /// Which thread: `splitter` or `parser`.
+        worker: &'static str,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// Counts bytes as they are read, for progress.
@@ -536,12 +548,34 @@ pub fn import(
     }
     // A store error drops the receiver, which ends the parsers at their next send and then the
     // splitter at its next send.
-    for parser in parsers {
-        let _ = parser.join();
-    }
-    let _ = splitter.join();
+    let mut workers: Vec<_> = parsers.into_iter().map(|p| ("parser", p)).collect();
+    workers.push(("splitter", splitter));
+    let joined = join_workers(workers);
     outcome?;
+    joined?;
     Ok(summary)
+}
+
+/// Waits for the import's threads. A panic in one is an error: the chunk it held was never
+/// sent, so the in-order loop above ended early and would otherwise report a partial import as
+/// complete.
+fn join_workers(
+    workers: Vec<(&'static str, std::thread::JoinHandle<()>)>,
+) -> Result<(), ImportError> {
+    let mut first_failure = Ok(());
+    for (worker, handle) in workers {
+        if let Err(payload) = handle.join() {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".into());
+            if first_failure.is_ok() {
+                first_failure = Err(ImportError::Worker { worker, message });
+            }
+        }
+    }
+    first_failure
 }
 
 /// A rejects file name for an import started now from `source`.
@@ -570,4 +604,28 @@ fn chrono_like_stamp() -> String {
         .map(|d| d.as_millis())
         .unwrap_or(0);
     format!("{now}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_worker_that_panicked_fails_the_import_and_says_why() {
+        let finished = std::thread::spawn(|| {});
+        let panicked = std::thread::spawn(|| panic!("index out of bounds"));
+        let err = join_workers(vec![("parser", finished), ("parser", panicked)]).unwrap_err();
+        match &err {
+            ImportError::Worker { worker, message } => {
+                assert_eq!(*worker, "parser");
+                assert_eq!(message, "index out of bounds");
+            }
+            other => panic!("expected a worker error, got {other:?}"),
+        }
+        assert!(err.to_string().contains("was not imported"), "{err}");
+        let formatted = std::thread::spawn(|| panic!("chunk {} lost", 7));
+        let err = join_workers(vec![("splitter", formatted)]).unwrap_err();
+        assert!(err.to_string().contains("chunk 7 lost"), "{err}");
+        assert!(join_workers(vec![("parser", std::thread::spawn(|| {}))]).is_ok());
+    }
 }

@@ -115,8 +115,16 @@ pub fn filter_error(text: &str, e: &FilterError) -> OktaError {
         FilterErrorKind::UnsupportedCombination => OktaError::unsupported_search(e.message.clone()),
         FilterErrorKind::Keywords => OktaError::validation(vec![format!("q: {}", e.message)]),
         FilterErrorKind::Syntax | FilterErrorKind::UnknownOperator => {
+            // Okta quotes the filter back; a refused 10,000-character one is shown by its start.
+            const QUOTED: usize = 200;
+            let quoted: String = text.chars().take(QUOTED).collect();
+            let more = if text.chars().nth(QUOTED).is_some() {
+                "…"
+            } else {
+                ""
+            };
             OktaError::invalid_filter(format!(
-                "Invalid filter '{text}': {} at position {}",
+                "Invalid filter '{quoted}{more}': {} at position {}",
                 e.message, e.position
             ))
         }

@@ -11,6 +11,11 @@
 //! literal  := JSON string | JSON number | true | false | null
 //! ```
 //! Positions in errors are 0-based character offsets, as in Okta's own messages.
+//!
+//! Filters arrive from the network (the API, MCP), so both their length and how deeply they
+//! nest are bounded: everything that reads the AST (validation, evaluation, the SQL compilers,
+//! `Display`, even dropping it) recurses once per level, and a few thousand `(` would otherwise
+//! overflow a server thread's stack and abort the process.
 
 use crate::ast::{AttrPath, CompareOp, Expr, Literal};
 use std::fmt;
@@ -57,15 +62,38 @@ impl FilterError {
     ///   eventType eq
     ///                ^ position 13
     /// ```
+    ///
+    /// A filter longer than a terminal line is shown as the part around the position, with `…`
+    /// where text was left out.
     pub fn render(&self, filter: &str) -> String {
-        let pad: String = filter
-            .chars()
-            .take(self.position)
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
+        const BEFORE: usize = 60;
+        const AFTER: usize = 40;
+        let chars: Vec<char> = filter.chars().collect();
+        let (start, end) = if chars.len() <= BEFORE + AFTER {
+            (0, chars.len())
+        } else {
+            let start = self.position.saturating_sub(BEFORE);
+            (start, (self.position + AFTER).min(chars.len()))
+        };
+        let mut shown = String::new();
+        let mut pad = String::new();
+        if start > 0 {
+            shown.push('…');
+            pad.push(' ');
+        }
+        shown.extend(&chars[start..end]);
+        if end < chars.len() {
+            shown.push('…');
+        }
+        let caret = self.position.clamp(start, end);
+        pad.extend(
+            chars[start..caret]
+                .iter()
+                .map(|&c| if c == '\t' { '\t' } else { ' ' }),
+        );
         format!(
             "{}\n  {}\n  {}^ position {}",
-            self.message, filter, pad, self.position
+            self.message, shown, pad, self.position
         )
     }
 }
@@ -314,9 +342,18 @@ fn parse_json_number(text: &str) -> Option<f64> {
         .filter(|n| n.is_finite())
 }
 
+/// The longest filter accepted, in characters. Okta's own limit is the URL's (about 8 KB);
+/// a filter this long already names hundreds of values.
+pub const MAX_FILTER_CHARS: usize = 10_000;
+
+/// How deeply parentheses and `not` may nest. Real filters use two or three levels.
+pub const MAX_FILTER_DEPTH: usize = 64;
+
 struct Parser {
     tokens: Vec<(Token, usize)>,
     at: usize,
+    /// Parentheses and `not`s open at the current token.
+    depth: usize,
 }
 
 const OPERATORS_EXPECTED: &str = "an operator: eq, ne, co, sw, ew, pr, gt, ge, lt or le";
@@ -340,6 +377,21 @@ impl Parser {
 
     fn peek_keyword(&self, keyword: &str) -> bool {
         matches!(self.peek(), Token::Word(w) if w.eq_ignore_ascii_case(keyword))
+    }
+
+    /// Enters one more level of `(` or `not` at `position`, refusing to go past the bound.
+    fn descend(&mut self, position: usize) -> Result<(), FilterError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(FilterError::syntax(
+                position,
+                format!(
+                    "the filter nests parentheses or `not` more than {MAX_FILTER_DEPTH} deep; \
+                     write it with fewer levels"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn parse_or(&mut self) -> Result<Expr, FilterError> {
@@ -374,17 +426,22 @@ impl Parser {
             // when what follows can start an expression.
             let next = self.tokens.get(self.at + 1).map(|t| &t.0);
             if matches!(next, Some(Token::LParen) | Some(Token::Word(_))) {
-                self.bump();
-                return Ok(Expr::Not(Box::new(self.parse_unary()?)));
+                let (_, at) = self.bump();
+                self.descend(at)?;
+                let inner = self.parse_unary()?;
+                self.depth -= 1;
+                return Ok(Expr::Not(Box::new(inner)));
             }
         }
         match self.peek().clone() {
             Token::LParen => {
                 let (_, open) = self.bump();
+                self.descend(open)?;
                 let inner = self.parse_or()?;
                 match self.peek() {
                     Token::RParen => {
                         self.bump();
+                        self.depth -= 1;
                         Ok(inner)
                     }
                     other => Err(FilterError::syntax(
@@ -491,8 +548,18 @@ fn parse_path(text: &str, position: usize) -> Result<AttrPath, FilterError> {
 
 /// Parses a filter expression into its AST.
 pub fn parse_filter(input: &str) -> Result<Expr, FilterError> {
+    if input.chars().nth(MAX_FILTER_CHARS).is_some() {
+        return Err(FilterError::syntax(
+            MAX_FILTER_CHARS,
+            format!("the filter is longer than {MAX_FILTER_CHARS} characters"),
+        ));
+    }
     let Lexed { tokens } = lex(input)?;
-    let mut parser = Parser { tokens, at: 0 };
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     if parser.peek() == &Token::End {
         return Err(FilterError::syntax(0, "the filter is empty; expected an expression such as eventType eq \"user.session.start\""));
     }
@@ -682,6 +749,86 @@ mod tests {
             assert!(err.message.contains(fragment), "{text}: {}", err.message);
             assert_eq!(err.position, position, "{text}: {}", err.message);
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded_and_the_error_points_at_the_first_level_too_deep() {
+        let nested = |levels: usize, not: bool| {
+            let open = if not { "not (" } else { "(" };
+            format!(
+                "{}eventType eq \"a\"{}",
+                open.repeat(levels),
+                ")".repeat(levels)
+            )
+        };
+        // At the bound: accepted, and the AST is the plain comparison.
+        assert!(matches!(
+            parse_filter(&nested(MAX_FILTER_DEPTH, false)).unwrap(),
+            Expr::Compare { .. }
+        ));
+        let err = parse_filter(&nested(MAX_FILTER_DEPTH + 1, false)).unwrap_err();
+        assert_eq!(err.kind, FilterErrorKind::Syntax);
+        assert_eq!(
+            err.position, MAX_FILTER_DEPTH,
+            "the first `(` past the bound"
+        );
+        assert!(err.message.contains("deep"), "{}", err.message);
+        // `not` counts as a level: 33 × `not (` is 66 levels.
+        let err = parse_filter(&nested(MAX_FILTER_DEPTH / 2 + 1, true)).unwrap_err();
+        assert!(err.message.contains("deep"), "{}", err.message);
+        // What used to abort a server: thousands of levels, refused without recursing into them.
+        let err = parse_filter(&nested(3_000, false)).unwrap_err();
+        assert_eq!(err.position, MAX_FILTER_DEPTH);
+        let err = parse_filter(&format!("{}x pr", "not ".repeat(100_000))).unwrap_err();
+        assert!(err.message.contains("longer than"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_long_filter_is_rendered_around_the_mistake() {
+        let filter = format!(
+            "{} and eventType eqq \"x\" and {}",
+            "actor.id eq \"a\" and "
+                .repeat(20)
+                .trim_end_matches(" and "),
+            "target.id eq \"b\" and "
+                .repeat(20)
+                .trim_end_matches(" and ")
+        );
+        let err = parse_filter(&filter).unwrap_err();
+        let rendered = err.render(&filter);
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert!(
+            lines[1].starts_with("  …") && lines[1].ends_with('…'),
+            "{rendered}"
+        );
+        assert!(lines[1].chars().count() < 110, "{rendered}");
+        // The caret stands under the wrong operator.
+        let caret = lines[2].find('^').unwrap();
+        let under: String = lines[1].chars().skip(caret).take(3).collect();
+        assert_eq!(under, "eqq", "{rendered}");
+        assert!(lines[2].ends_with(&format!("position {}", err.position)));
+        // A short filter is shown whole.
+        let short = "eventType eqq \"x\"";
+        let rendered = parse_filter(short).unwrap_err().render(short);
+        assert_eq!(rendered.lines().nth(1), Some("  eventType eqq \"x\""));
+    }
+
+    #[test]
+    fn length_is_bounded() {
+        let clause = "actor.alternateId eq \"someone@example.com\"";
+        let mut filter = clause.to_string();
+        while filter.chars().count() + clause.len() + 4 <= MAX_FILTER_CHARS {
+            filter.push_str(" or ");
+            filter.push_str(clause);
+        }
+        assert!(
+            parse_filter(&filter).is_ok(),
+            "a long flat `or` within the bound"
+        );
+        filter.push_str(&" ".repeat(MAX_FILTER_CHARS + 1 - filter.chars().count()));
+        let err = parse_filter(&filter).unwrap_err();
+        assert_eq!(err.position, MAX_FILTER_CHARS);
+        assert!(err.message.contains("longer than"), "{}", err.message);
     }
 
     #[test]

@@ -202,6 +202,20 @@ async fn bad_requests_get_oktas_error_codes() {
         ),
         ("after=garbage", 400, "E0000001"),
     ];
+    // Nested 3,000 deep (this once overflowed a server thread's stack and aborted the process),
+    // and longer than any filter the server takes; the requests after them show it still runs.
+    let deep = format!(
+        "filter={}eventType%20eq%20%22x%22{}",
+        "%28".repeat(3000),
+        "%29".repeat(3000)
+    );
+    let long = format!("filter={}x%20pr", "not%20".repeat(20_000));
+    let cases = [
+        (deep.as_str(), 400, "E0000053"),
+        (long.as_str(), 400, "E0000053"),
+    ]
+    .into_iter()
+    .chain(cases);
     for (query, status, code) in cases {
         let reply = get(&format!("{base}/api/v1/logs?{query}")).await;
         let body = json_of(&reply);

@@ -53,6 +53,11 @@ async def exercise(session, s):
     out["get_missing"] = await call(session, "get_event", {"uuid": "no-such-uuid"})
     out["explain_ok"] = await call(session, "explain_filter", {"filter": s["filter"]})
     out["explain_bad"] = await call(session, "explain_filter", {"filter": s["bad_filter"]})
+    # Nested 3,000 deep: once enough to overflow the server's stack; the calls after it show
+    # that the server is still there.
+    deep = "(" * 3000 + 'eventType eq "x"' + ")" * 3000
+    out["search_deep"] = await call(session, "search_events", {"filter": deep})
+    out["explain_deep"] = await call(session, "explain_filter", {"filter": deep})
     out["user"] = await call(session, "user_activity", {"user": s["user"], "since": since})
     out["failed_by_ip"] = await call(
         session, "failed_sign_ins", {"group_by": "ip", "since": since, "top": 3}
