@@ -1,16 +1,12 @@
 //! Unpredictable identifiers from the operating system's random source.
 
-use std::io::Read;
-
 const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// `len` characters of base 62 drawn from the OS. API tokens are made of these, so a weak
 /// source is not acceptable: failing to read it is a panic, not a fallback.
 pub fn base62(len: usize) -> String {
     let mut bytes = vec![0u8; len * 2];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .expect("the operating system's random source (/dev/urandom) is readable");
+    getrandom::fill(&mut bytes).expect("the operating system's random source is readable");
     // Two bytes per character keep the modulo bias below 0.1%.
     bytes
         .chunks(2)

@@ -142,6 +142,19 @@ pub struct EventPage {
     pub next: Option<Cursor>,
 }
 
+/// Where a collector (the poller of one org) has got to. It is saved in the same transaction
+/// as the events it collected, so that after a crash the store holds either both or neither:
+/// a restart then continues exactly after the last stored page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// The org whose events these are.
+    pub org: String,
+    /// Which collector (`poll`): one org can have several, each with its own position.
+    pub collector: String,
+    /// The collector's own state, as JSON text; the store keeps it as it is.
+    pub state: String,
+}
+
 /// What an insert did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InsertOutcome {
@@ -230,6 +243,9 @@ pub enum StoreError {
         /// The database's message, naming the process.
         detail: String,
     },
+    /// The store is answered by another process (`okwatch serve`), which refused or failed.
+    #[error("{0}")]
+    Remote(String),
     /// There is no store at this path yet.
     #[error("there is no store at {0} yet: import some events first (okwatch import FILE)")]
     Missing(String),
@@ -255,6 +271,15 @@ pub enum StoreError {
 pub trait Store: Send + Sync {
     /// Stores a batch of events; duplicates of stored events are skipped.
     fn insert(&self, batch: EventBatch) -> Result<InsertOutcome, StoreError>;
+    /// Stores a batch (possibly empty) and a collector's position after it in one
+    /// transaction.
+    fn insert_collected(
+        &self,
+        batch: EventBatch,
+        checkpoint: &Checkpoint,
+    ) -> Result<InsertOutcome, StoreError>;
+    /// The position last saved by `org`'s `collector`, if any.
+    fn checkpoint_of(&self, org: &str, collector: &str) -> Result<Option<Checkpoint>, StoreError>;
     /// One page of matching events.
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
     /// How many events match (`limit` and `after` are ignored).

@@ -12,8 +12,8 @@ pub mod sql;
 
 use crate::layout::{column_for, reconstruct, Cell, Column, Kind, COLUMNS};
 use crate::{
-    Bucket, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, OrgStats, Store,
-    StoreError, StoreStats, StoredEvent,
+    Bucket, Checkpoint, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, OrgStats,
+    Store, StoreError, StoreStats, StoredEvent,
 };
 use ::duckdb::types::{TimeUnit, ValueRef};
 use ::duckdb::Connection;
@@ -244,6 +244,12 @@ impl DuckDbStore {
                  irregular BOOLEAN NOT NULL,
                  {});
              INSERT INTO okwatch_meta VALUES ('schema_version', '{SCHEMA_VERSION}') ON CONFLICT DO NOTHING;
+             CREATE TABLE IF NOT EXISTS collector_checkpoints (
+                 org VARCHAR NOT NULL,
+                 collector VARCHAR NOT NULL,
+                 state VARCHAR NOT NULL,
+                 saved_at TIMESTAMP NOT NULL,
+                 PRIMARY KEY (org, collector));
              CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);
              {}",
             columns.join(",\n                 "),
@@ -567,23 +573,54 @@ fn group_key(event: &Value, field: &AttrPath) -> Option<String> {
 
 impl Store for DuckDbStore {
     fn insert(&self, batch: EventBatch) -> Result<InsertOutcome, StoreError> {
-        let (Some(min), Some(max)) = (batch.earliest, batch.latest) else {
+        if batch.is_empty() {
             return Ok(InsertOutcome::default());
-        };
-        let total = batch.len() as u64;
-        let mut inner = self.lock();
-        let inner = &mut *inner;
-        let result = Self::insert_locked(inner, batch, min, max);
-        match result {
-            Ok(stored) => inner.next_seq += stored as i64,
-            // The rows went away with the transaction; so did their index rows.
-            Err(_) => inner.open_block.forget(),
         }
-        let stored = result?;
-        Ok(InsertOutcome {
-            stored,
-            duplicates: total - stored,
-        })
+        self.insert_with(batch, None)
+    }
+
+    fn insert_collected(
+        &self,
+        batch: EventBatch,
+        checkpoint: &Checkpoint,
+    ) -> Result<InsertOutcome, StoreError> {
+        self.insert_with(batch, Some(checkpoint))
+    }
+
+    fn checkpoint_of(&self, org: &str, collector: &str) -> Result<Option<Checkpoint>, StoreError> {
+        let inner = self.lock();
+        // A store written before checkpoints existed and opened read-only has no such table.
+        let exists: i64 = inner
+            .conn
+            .query_row(
+                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'collector_checkpoints'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_err("looking for collector checkpoints"))?;
+        if exists == 0 {
+            return Ok(None);
+        }
+        let mut stmt = inner
+            .conn
+            .prepare("SELECT state FROM collector_checkpoints WHERE org = ? AND collector = ?")
+            .map_err(db_err("reading a collector checkpoint"))?;
+        let mut rows = stmt
+            .query([org, collector])
+            .map_err(db_err("reading a collector checkpoint"))?;
+        let Some(row) = rows
+            .next()
+            .map_err(db_err("reading a collector checkpoint"))?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Checkpoint {
+            org: org.to_string(),
+            collector: collector.to_string(),
+            state: row
+                .get(0)
+                .map_err(db_err("reading a collector checkpoint"))?,
+        }))
     }
 
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
@@ -913,19 +950,53 @@ impl Store for DuckDbStore {
 }
 
 impl DuckDbStore {
-    /// Stores the batch's new events and their keyword index rows in one transaction; returns
-    /// how many were new.
+    /// Stores the batch, and the checkpoint if there is one, in one transaction.
+    fn insert_with(
+        &self,
+        batch: EventBatch,
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<InsertOutcome, StoreError> {
+        let total = batch.len() as u64;
+        let mut inner = self.lock();
+        let inner = &mut *inner;
+        let result = Self::insert_locked(inner, batch, checkpoint);
+        match result {
+            Ok(stored) => inner.next_seq += stored as i64,
+            // The rows went away with the transaction; so did their index rows.
+            Err(_) => inner.open_block.forget(),
+        }
+        let stored = result?;
+        Ok(InsertOutcome {
+            stored,
+            duplicates: total - stored,
+        })
+    }
+
+    /// Stores the batch's new events, their keyword index rows and the checkpoint in one
+    /// transaction; returns how many events were new.
     fn insert_locked(
         inner: &mut Inner,
         batch: EventBatch,
-        min: Timestamp,
-        max: Timestamp,
+        checkpoint: Option<&Checkpoint>,
     ) -> Result<u64, StoreError> {
         let first_seq = inner.next_seq;
         let tx = inner
             .conn
             .transaction()
             .map_err(db_err("starting an insert"))?;
+        if let Some(checkpoint) = checkpoint {
+            tx.execute(
+                "INSERT INTO collector_checkpoints VALUES (?, ?, ?, now())
+                 ON CONFLICT (org, collector) DO UPDATE
+                 SET state = excluded.state, saved_at = excluded.saved_at",
+                [&checkpoint.org, &checkpoint.collector, &checkpoint.state],
+            )
+            .map_err(db_err("saving the collector's checkpoint"))?;
+        }
+        let (Some(min), Some(max)) = (batch.earliest, batch.latest) else {
+            tx.commit().map_err(db_err("committing a checkpoint"))?;
+            return Ok(0);
+        };
         let repeated = repeated_rows(&tx, &batch.records, min, max)?;
         let is_new = |i: usize| repeated.binary_search(&(i as i64)).is_err();
         let fresh = if repeated.is_empty() {

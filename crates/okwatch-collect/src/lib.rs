@@ -1,0 +1,16 @@
+//! Collecting an Okta org's System Log into a [`okwatch_store::Store`]: the poller (one per
+//! org), the credentials it sends, okwatch's share of Okta's rate limit, and the status each
+//! org's collection reports. This crate is the only one that makes requests to Okta.
+
+pub mod backoff;
+pub mod budget;
+pub mod credentials;
+pub mod http;
+pub mod poller;
+pub mod secret;
+pub mod status;
+
+pub use credentials::Credentials;
+pub use poller::{PollError, Poller, PollerConfig};
+pub use secret::Secret;
+pub use status::{CollectState, OrgStatus, StatusBoard};
