@@ -36,8 +36,15 @@ pub enum Command {
     Stats,
     /// Measure import and search speed on generated data
     Bench(BenchArgs),
-    /// Serve the stored history over an Okta-compatible API (GET /api/v1/logs) and MCP (/mcp)
+    /// Collect the orgs of a configuration file, and serve the stored history over an
+    /// Okta-compatible API (GET /api/v1/logs), MCP (/mcp), /health and a status API
     Serve(ServeArgs),
+    /// Show each org's collection (lag, newest event, rate limit, last error) from the
+    /// running `okwatch serve`
+    Status(StatusArgs),
+    /// Check a configuration file: every problem at once, with its line
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Answer AI assistants (Claude Desktop and others) over MCP on standard input and output
     ///
     /// The assistant starts this command itself; see the README for the
@@ -63,12 +70,34 @@ pub struct DemoArgs {
 /// `okwatch serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: String,
+    /// The configuration file: orgs to collect, where to listen, the data directory
+    #[arg(long, value_name = "FILE", env = "OKWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: the configuration's `listen`, else 127.0.0.1:8080]
+    #[arg(long)]
+    pub listen: Option<String>,
     /// The URL clients reach the server by, for paging links [default: http:// and the Host header]
     #[arg(long)]
     pub public_url: Option<String>,
+}
+
+/// `okwatch status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the status as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `okwatch config`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Read a configuration file and report every problem in it (exit status 1 if any)
+    Check {
+        /// The configuration file
+        #[arg(long, value_name = "FILE", env = "OKWATCH_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 /// `okwatch sim`.

@@ -235,6 +235,13 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
     let wrong = &answers["explain_bad"];
     assert_eq!(wrong["valid"], false);
     assert_eq!(wrong["position"], e.filter_position, "{transport}: {wrong}");
+    // A filter nested past the bound is refused where the bound is crossed (the 65th `(`).
+    let deep = &answers["search_deep"];
+    assert_eq!(deep["is_error"], true, "{transport}: {deep}");
+    assert!(deep["text"].as_str().unwrap().contains("deep"), "{deep}");
+    let deep = &answers["explain_deep"];
+    assert_eq!(deep["valid"], false, "{transport}: {deep}");
+    assert_eq!(deep["position"], 64, "{transport}: {deep}");
 
     let user = &answers["user"];
     assert_eq!(user["user"], e.user.as_str());
@@ -328,20 +335,36 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     check(&answers, &e, "http");
     assert_eq!(answers["anonymous_status"], 401);
 
-    // While `serve` holds the store, `okwatch mcp` says where to go instead of failing blindly.
+    // While `serve` holds the store, `okwatch mcp` answers through it (found by the
+    // serve.json it keeps in the data directory)...
     let busy = python_json(
         &python,
         "mcp_client.py",
         &["busy", env!("CARGO_BIN_EXE_okwatch"), &data_text],
     );
-    assert_eq!(busy["is_error"], true, "{busy}");
-    assert!(busy["text"].as_str().unwrap().contains("/mcp"), "{busy}");
-    // And so does the command line.
+    assert_eq!(busy["orgs"][0]["events"], e.all_events, "{busy}");
+    // ...and so does the command line.
     let search = okwatch(&data).args(["search", "--count"]).output().unwrap();
-    assert!(!search.status.success());
-    let message = String::from_utf8_lossy(&search.stderr);
     assert!(
-        message.contains("open in another okwatch process"),
-        "{message}"
+        search.status.success(),
+        "{}",
+        String::from_utf8_lossy(&search.stderr)
     );
+    assert_eq!(
+        String::from_utf8_lossy(&search.stdout).trim(),
+        e.all_events.to_string()
+    );
+    let failures = okwatch(&data)
+        .args([
+            "search", "--filter", FAILED, "--limit", "3", "--format", "json",
+        ])
+        .output()
+        .unwrap();
+    let got: Value = serde_json::from_slice(&failures.stdout).unwrap();
+    assert_eq!(
+        got.as_array().unwrap()[..],
+        e.newest_failures[..3],
+        "the same events, in order"
+    );
+    drop(server);
 }

@@ -1,18 +1,21 @@
 //! `okwatch demo`: no configuration. A simulated Okta org (the simulator, with 30 days of
-//! history and live activity), okwatch's store filled from it, a short tour of what okwatch
-//! answers, then the simulator and okwatch's API served side by side until Ctrl-C.
+//! history and live activity) served over HTTP, okwatch's poller collecting it exactly as it
+//! would a real org, a short tour of what okwatch answers, then the simulator and okwatch's API
+//! served side by side until Ctrl-C, the poller keeping the store current.
 
 use super::{open_store, search, token_store, EXIT_OK};
 use crate::cli::{DemoArgs, SearchArgs};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
+use okwatch_collect::{CollectState, Credentials, Poller, PollerConfig, Secret, StatusBoard};
 use okwatch_okta::server::Authenticate;
 use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
-use okwatch_store::{Cursor, DuckDbStore, EventBatch, EventQuery, EventRow, Order, Store};
+use okwatch_store::{DuckDbStore, Store};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Parser)]
 struct SearchLine {
@@ -25,32 +28,6 @@ const DAYS: u32 = 30;
 /// The org name the demo's events are stored under.
 const ORG: &str = "acme";
 
-/// Copies the simulator's events stored after `after_seq` into okwatch's store; returns the
-/// new position. (Stands in for the collector, which will poll the simulator's API instead.)
-fn copy_new(sim: &Simulator, store: &DuckDbStore, mut after_seq: i64) -> Result<i64> {
-    loop {
-        let page = sim.store().search(&EventQuery {
-            order: Order::Arrival,
-            limit: 20_000,
-            after: Some(Cursor {
-                published_micros: 0,
-                seq: after_seq,
-            }),
-            ..EventQuery::default()
-        })?;
-        let Some(last) = page.events.last() else {
-            return Ok(after_seq);
-        };
-        after_seq = last.seq;
-        let rows = page
-            .events
-            .into_iter()
-            .filter_map(|e| EventRow::decompose(ORG, e.event).ok())
-            .collect();
-        store.insert(EventBatch::encode(rows)?)?;
-    }
-}
-
 async fn bind(preferred: &str) -> Result<tokio::net::TcpListener> {
     match tokio::net::TcpListener::bind(preferred).await {
         Ok(listener) => Ok(listener),
@@ -59,8 +36,28 @@ async fn bind(preferred: &str) -> Result<tokio::net::TcpListener> {
     }
 }
 
+/// Waits until the poller has read the whole history (its last page was not full).
+async fn caught_up(status: &StatusBoard, limit: Duration) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let org = status.get(ORG).unwrap_or_default();
+        match org.state {
+            CollectState::Tailing => return Ok(()),
+            CollectState::Stopped => bail!(
+                "collecting the simulated org failed: {}",
+                org.last_error.unwrap_or_default()
+            ),
+            _ if started.elapsed() > limit => bail!(
+                "the simulated org's history was not collected within {limit:?} ({} pages so far)",
+                org.pages
+            ),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
 pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let demo_dir = data_dir.join("demo");
     let store = Arc::new(open_store(&demo_dir)?);
     let sim = Simulator::new(SimConfig {
@@ -78,13 +75,40 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         sim.org().domain,
         sim.org().apps.len()
     );
-    let position = copy_new(&sim, &store, 0)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let status = StatusBoard::default();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let sim_listener = runtime.block_on(bind("127.0.0.1:9090"))?;
+    let sim_address = sim_listener.local_addr()?;
+    let sim_url = format!("http://{sim_address}");
+    {
+        let _entered = runtime.enter();
+        let sim_app = sim.router();
+        tokio::spawn(async move { axum::serve(sim_listener, sim_app).await });
+        // The simulated org is new at every run: collect it from the start; events stored by
+        // an earlier run are recognised and skipped.
+        let mut config = PollerConfig::new(
+            ORG,
+            &sim_url,
+            Credentials::ApiToken(Secret::new(sim.token())),
+            chrono::Utc::now() - chrono::TimeDelta::days(i64::from(DAYS) + 1),
+        );
+        config.ignore_checkpoint = true;
+        config.poll_interval = Duration::from_secs(2);
+        config.rejects_dir = Some(demo_dir.join("rejects"));
+        let poller = Poller::new(config, store.clone(), status.clone())?;
+        tokio::spawn(poller.run(stopped));
+    }
+    println!("okwatch collects it through the System Log API at {sim_url}/api/v1/logs ...");
+    runtime.block_on(caught_up(&status, Duration::from_secs(300)))?;
     store.checkpoint()?;
     let stats = store.stats()?;
+    let collected = status.get(ORG).unwrap_or_default();
     println!(
-        "okwatch's store in {} holds {} events ({:.1}s)\n",
+        "okwatch's store in {} holds {} events ({} pages in {:.1}s)\n",
         demo_dir.display(),
         stats.events,
+        collected.pages,
         started.elapsed().as_secs_f64()
     );
     tour(&store)?;
@@ -99,6 +123,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         truth_file.display()
     );
     if args.no_serve {
+        let _ = stop.send(true);
         return Ok(EXIT_OK);
     }
 
@@ -108,44 +133,44 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
     // One demo token at a time: the previous run's is revoked.
     while tokens.revoke("demo")? {}
     let (_, token) = tokens.create("demo")?;
-    let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let api_listener = bind("127.0.0.1:8080").await?;
-        let sim_listener = bind("127.0.0.1:9090").await?;
         let api = api_listener.local_addr()?;
-        let sim_address = sim_listener.local_addr()?;
-        let auth: Arc<dyn Authenticate> = Arc::new(tokens);
-        let app = super::api_router(store.clone(), auth, None);
+        // Like `okwatch serve`: other commands on the demo's data directory go through it.
+        let local_token = okwatch_okta::random::base62(40);
+        let auth: Arc<dyn Authenticate> = Arc::new(super::local::ServeAuth::new(
+            tokens,
+            Secret::new(local_token.clone()),
+        ));
+        super::local::write(
+            &demo_dir,
+            &super::local::LocalServer {
+                url: super::local::loopback_url(api),
+                token: local_token,
+                pid: std::process::id(),
+            },
+        )?;
+        let app = super::api_router(store.clone(), auth, None, status.clone());
         tokio::spawn(async move { axum::serve(api_listener, app).await });
-        let sim_app = sim.router();
-        tokio::spawn(async move { axum::serve(sim_listener, sim_app).await });
+        // Live activity: the org logs about one event a second, and the poller collects it.
         tokio::spawn(sim.clone().run());
-        // Keep okwatch's store in step with the simulator's live activity.
-        tokio::spawn(async move {
-            let mut position = position;
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-                let (sim, store) = (sim.clone(), store.clone());
-                match tokio::task::spawn_blocking(move || copy_new(&sim, &store, position)).await {
-                    Ok(Ok(p)) => position = p,
-                    Ok(Err(e)) => tracing::error!("demo: copying live events failed: {e:#}"),
-                    Err(e) => tracing::error!("demo: copying live events panicked: {e}"),
-                }
-            }
-        });
         println!("Running. okwatch's Okta-compatible System Log API (the whole history):");
         println!("  http://{api}/api/v1/logs   token: {token}");
         println!("  curl -H 'Authorization: SSWS {token}' 'http://{api}/api/v1/logs?q=FAILURE&limit=5'");
         println!("MCP for AI assistants (streamable HTTP, same token as a Bearer token):");
         println!("  http://{api}/mcp");
+        println!("Collection status: http://{api}/health");
         println!("The simulated Okta org (live events, users, apps, event hooks):");
-        println!("  http://{sim_address}/api/v1/   token: {sim_token}");
+        println!("  {sim_url}/api/v1/   token: {sim_token}");
         println!(
-            "Ctrl-C stops both; then `okwatch --data-dir {demo_dir_text} search ...` works on the demo store."
+            "Meanwhile `okwatch --data-dir {demo_dir_text} search ...` and `okwatch --data-dir {demo_dir_text} status` ask it. Ctrl-C stops both."
         );
-        tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+        super::stop_signal().await;
+        let _ = stop.send(true);
+        super::local::remove(&demo_dir);
         Ok::<_, anyhow::Error>(())
-    })?;
+    })
+    .context("running the demo")?;
     Ok(EXIT_OK)
 }
 

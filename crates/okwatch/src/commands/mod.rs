@@ -1,13 +1,17 @@
 //! One module per command. Each turns typed arguments into calls on the library crates.
 
 mod bench;
+mod config;
 mod demo;
 mod generate;
 mod import;
+pub mod local;
 mod mcp;
+pub mod remote;
 pub mod search;
 mod serve;
 mod sim;
+mod status;
 mod token;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +29,7 @@ pub const EXIT_REJECTED: u8 = 3;
 
 /// Runs the parsed command; returns the exit status.
 pub fn run(cli: Cli) -> Result<u8> {
+    let data_dir_arg = cli.data_dir.clone();
     let data_dir = cli.data_dir.unwrap_or_else(default_data_dir);
     match cli.command {
         Command::Import(args) => import::run(&data_dir, &args),
@@ -76,7 +81,10 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Bench(args) => bench::run(&data_dir, &args),
         Command::Demo(args) => demo::run(&data_dir, &args),
-        Command::Serve(args) => serve::run(&data_dir, &args),
+        // The configuration file may name the data directory too.
+        Command::Serve(args) => serve::run(data_dir_arg, &args),
+        Command::Status(args) => status::run(&data_dir, &args),
+        Command::Config(command) => config::run(command),
         Command::Mcp => mcp::run(&data_dir),
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
@@ -84,7 +92,7 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// `$XDG_DATA_HOME/okwatch`, else `~/.local/share/okwatch`, else `./okwatch-data`.
-fn default_data_dir() -> PathBuf {
+pub fn default_data_dir() -> PathBuf {
     if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         return PathBuf::from(xdg).join("okwatch");
     }
@@ -106,13 +114,44 @@ pub async fn serve_until_interrupted(
     listener: tokio::net::TcpListener,
     app: axum::Router,
 ) -> Result<()> {
+    serve_until_signal(listener, app).await
+}
+
+/// Serves `app` on `listener` until Ctrl-C or SIGTERM, then lets requests in flight finish.
+pub async fn serve_until_signal(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> Result<()> {
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(stop_signal())
         .await
         .context("serving")
 }
+
+/// Resolves at Ctrl-C (SIGINT) or SIGTERM (what `systemctl stop` and `docker stop` send).
+pub async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
+
+/// Where the status API answers.
+pub const STATUS_PATH: &str = "/api/okwatch/v1/status";
 
 /// okwatch's HTTP API over `store`: the Okta-compatible `/api/v1/logs` and MCP at `/mcp`,
 /// both behind `auth`.
@@ -120,6 +159,7 @@ pub fn api_router(
     store: std::sync::Arc<DuckDbStore>,
     auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate>,
     public_url: Option<&str>,
+    status: okwatch_collect::StatusBoard,
 ) -> axum::Router {
     use okwatch_okta::server::{logs_router, request_id, require_token, LogsState};
     let state = LogsState {
@@ -129,6 +169,7 @@ pub fn api_router(
         )),
         public_url: public_url.map(std::sync::Arc::from),
     };
+    let store_for_api = store.clone();
     let mcp = axum::Router::new()
         .route_service(
             "/mcp",
@@ -138,9 +179,57 @@ pub fn api_router(
             auth.clone(),
             require_token,
         ));
+    let status_api = axum::Router::new()
+        .route(STATUS_PATH, axum::routing::get(status_answer))
+        .with_state(status.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            auth.clone(),
+            require_token,
+        ));
+    let health = axum::Router::new()
+        .route("/health", axum::routing::get(health_answer))
+        .with_state(status);
+    let store_api = remote::routes(store_for_api).layer(axum::middleware::from_fn_with_state(
+        auth.clone(),
+        require_token,
+    ));
     logs_router(state, auth)
         .merge(mcp)
+        .merge(status_api)
+        .merge(store_api)
+        .merge(health)
         .layer(axum::middleware::from_fn(request_id))
+}
+
+/// `GET /api/okwatch/v1/status`: every org's collection, in full.
+async fn status_answer(
+    axum::extract::State(status): axum::extract::State<okwatch_collect::StatusBoard>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({ "orgs": status.snapshot() }))
+}
+
+/// `GET /health`, without a credential: up or not, and each org's state and lag (nothing a
+/// stranger could use). 503 when an org's collection has stopped.
+async fn health_answer(
+    axum::extract::State(status): axum::extract::State<okwatch_collect::StatusBoard>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let orgs = status.snapshot();
+    let stopped = orgs
+        .iter()
+        .any(|o| o.state == okwatch_collect::CollectState::Stopped);
+    let body = serde_json::json!({
+        "status": if stopped { "degraded" } else { "ok" },
+        "orgs": orgs.iter().map(|o| serde_json::json!({
+            "org": o.org, "state": o.state, "lag_seconds": o.lag_seconds,
+        })).collect::<Vec<_>>(),
+    });
+    let code = if stopped {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        axum::http::StatusCode::OK
+    };
+    (code, axum::Json(body)).into_response()
 }
 
 /// The API tokens of `okwatch serve`.
@@ -155,8 +244,8 @@ pub fn store_path(data_dir: &Path) -> PathBuf {
 /// Opens the store in `data_dir` for reading only, so that searches can run side by side. A
 /// store another okwatch is writing is refused with a message that says so
 /// ([`okwatch_store::StoreError::Busy`]).
-pub fn open_reader(data_dir: &Path) -> Result<DuckDbStore> {
-    Ok(DuckDbStore::open_read_only(&store_path(data_dir))?)
+pub fn open_reader(data_dir: &Path) -> Result<remote::LocalReader> {
+    Ok(remote::LocalReader::new(data_dir))
 }
 
 /// Opens the store in `data_dir`, creating the directory if needed.

@@ -1,29 +1,108 @@
-//! `okwatch serve`: the stored history over Okta's System Log API, and MCP for assistants.
+//! `okwatch serve`: the one always-on process. It owns the store, collects every org of its
+//! configuration, and serves the stored history (Okta's System Log API, MCP), `/health` and a
+//! status API; other okwatch commands reach it through `DATA_DIR/serve.json`.
 
+use super::local::{self, LocalServer, ServeAuth};
 use super::{api_router, open_store, token_store, EXIT_OK};
 use crate::cli::ServeArgs;
-use anyhow::Result;
+use crate::config::OrgConfig;
+use anyhow::{Context, Result};
+use okwatch_collect::{Poller, PollerConfig, Secret, StatusBoard};
 use okwatch_okta::server::Authenticate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-pub fn run(data_dir: &Path, args: &ServeArgs) -> Result<u8> {
-    let store = Arc::new(open_store(data_dir)?);
-    let tokens = token_store(data_dir);
+/// How long a stop waits for pollers to commit the page they are storing.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
+    let config = match &args.config {
+        Some(path) => Some(crate::config::load(path)?),
+        None => None,
+    };
+    let data_dir = data_dir
+        .or_else(|| config.as_ref().and_then(|c| c.data_dir.clone()))
+        .unwrap_or_else(super::default_data_dir);
+    let listen = args
+        .listen
+        .clone()
+        .or_else(|| config.as_ref().and_then(|c| c.listen.clone()))
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let orgs = config.map(|c| c.orgs).unwrap_or_default();
+    let store = Arc::new(open_store(&data_dir)?);
+    let tokens = token_store(&data_dir);
     if tokens.list()?.is_empty() {
         eprintln!(
             "note: there are no API tokens yet; make one with: okwatch token create --name NAME"
         );
     }
-    let auth: Arc<dyn Authenticate> = Arc::new(tokens);
-    let app = api_router(store, auth, args.public_url.as_deref());
+    let local_token = okwatch_okta::random::base62(40);
+    let auth: Arc<dyn Authenticate> =
+        Arc::new(ServeAuth::new(tokens, Secret::new(local_token.clone())));
+    let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let listener = super::listen(&args.listen).await?;
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut pollers = tokio::task::JoinSet::new();
+        for org in &orgs {
+            let poller = Poller::new(
+                poller_config(org, &data_dir)?,
+                store.clone(),
+                status.clone(),
+            )?;
+            eprintln!(
+                "okwatch serve: collecting org {} from {} (credentials from {})",
+                org.name, org.url, org.credentials_source
+            );
+            pollers.spawn(poller.run(stopped.clone()));
+        }
+        let app = api_router(
+            store.clone(),
+            auth,
+            args.public_url.as_deref(),
+            status.clone(),
+        );
+        let listener = super::listen(&listen).await?;
         let address = listener.local_addr()?;
+        local::write(
+            &data_dir,
+            &LocalServer {
+                url: local::loopback_url(address),
+                token: local_token,
+                pid: std::process::id(),
+            },
+        )?;
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
         eprintln!("okwatch serve: MCP (streamable HTTP) at http://{address}/mcp");
-        super::serve_until_interrupted(listener, app).await
+        eprintln!("okwatch serve: health at http://{address}/health, status: okwatch status");
+        let served = super::serve_until_signal(listener, app).await;
+        // Stop collecting; each poller returns once the page it is storing is committed.
+        let _ = stop.send(true);
+        let drained = tokio::time::timeout(STOP_GRACE, async {
+            while let Some(finished) = pollers.join_next().await {
+                if let Ok(Err(e)) = finished {
+                    eprintln!("okwatch serve: {e}");
+                }
+            }
+        })
+        .await;
+        if drained.is_err() {
+            eprintln!("okwatch serve: a collector did not stop within {STOP_GRACE:?}");
+        }
+        local::remove(&data_dir);
+        served
     })?;
     Ok(EXIT_OK)
+}
+
+/// The poller settings of one configured org.
+fn poller_config(org: &OrgConfig, data_dir: &Path) -> Result<PollerConfig> {
+    let since = okwatch_model::parse_time_bound(&org.backfill_since, chrono::Utc::now())
+        .with_context(|| format!("org {}: backfill_since", org.name))?;
+    let mut config = PollerConfig::new(&org.name, &org.url, org.credentials.clone(), since);
+    config.rate_limit_share = org.rate_limit_share;
+    config.poll_interval = org.poll_interval;
+    config.rejects_dir = Some(data_dir.join("rejects"));
+    Ok(config)
 }

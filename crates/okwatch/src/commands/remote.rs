@@ -1,0 +1,502 @@
+//! Reading the store through the running `okwatch serve`.
+//!
+//! DuckDB lets one process open a store file for writing and no other process open it
+//! meanwhile, so while `serve` runs, `okwatch search`, `stats` and `okwatch mcp` ask it instead:
+//! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
+//! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
+//! serves: `POST /api/okwatch/v1/store/{search,count,group,histogram,get,stats}`).
+
+use super::local::{self, LocalServer};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use okwatch_model::Timestamp;
+use okwatch_query::{parse_and_validate, parse_filter, Dialect, Keywords};
+use okwatch_store::{
+    Bucket, Checkpoint, Cursor, DuckDbStore, EventBatch, EventPage, EventQuery, InsertOutcome,
+    Order, Store, StoreError, StoreStats, StoredEvent,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the store API answers.
+pub const STORE_API: &str = "/api/okwatch/v1/store";
+
+/// An [`EventQuery`] as it crosses the wire: the filter and keywords as text, parsed again by
+/// the server.
+#[derive(Debug, Serialize, Deserialize)]
+struct WireQuery {
+    org: Option<String>,
+    filter: Option<String>,
+    q: Option<String>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
+    order: String,
+    limit: usize,
+    after: Option<String>,
+    fields: Option<Vec<String>>,
+}
+
+impl WireQuery {
+    fn of(query: &EventQuery) -> WireQuery {
+        WireQuery {
+            org: query.org.clone(),
+            filter: query.filter.as_ref().map(|f| f.to_string()),
+            q: (!query.keywords.is_empty()).then(|| query.keywords.words().join(" ")),
+            since: query.since,
+            until: query.until,
+            order: match query.order {
+                Order::Asc => "asc",
+                Order::Desc => "desc",
+                Order::Arrival => "arrival",
+            }
+            .into(),
+            limit: query.limit,
+            after: query.after.map(|c| c.encode()),
+            fields: query.fields.clone(),
+        }
+    }
+
+    fn query(self) -> Result<EventQuery, String> {
+        let filter = match &self.filter {
+            Some(text) => Some(
+                parse_and_validate(text, Dialect::Okwatch)
+                    .or_else(|_| parse_filter(text))
+                    .map_err(|e| format!("filter: {e}"))?,
+            ),
+            None => None,
+        };
+        let keywords = match &self.q {
+            Some(q) => Keywords::parse(q).map_err(|e| format!("q: {e}"))?,
+            None => Keywords::default(),
+        };
+        let after = match &self.after {
+            Some(cursor) => Some(Cursor::decode(cursor).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let order = match self.order.as_str() {
+            "asc" => Order::Asc,
+            "desc" => Order::Desc,
+            "arrival" => Order::Arrival,
+            other => return Err(format!("unknown order `{other}`")),
+        };
+        Ok(EventQuery {
+            org: self.org,
+            filter,
+            keywords,
+            since: self.since,
+            until: self.until,
+            order,
+            limit: self.limit,
+            after,
+            fields: self.fields,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct WireEvent {
+    org: String,
+    seq: i64,
+    event: Value,
+}
+
+fn bucket_name(bucket: Bucket) -> &'static str {
+    bucket.name()
+}
+
+fn bucket_of(name: &str) -> Option<Bucket> {
+    [Bucket::Hour, Bucket::Day, Bucket::Week, Bucket::Month]
+        .into_iter()
+        .find(|b| b.name() == name)
+}
+
+/// The store API's routes over `store` (the caller puts them behind authentication).
+pub fn routes(store: Arc<DuckDbStore>) -> axum::Router {
+    axum::Router::new()
+        .route(&format!("{STORE_API}/{{op}}"), axum::routing::post(answer))
+        .with_state(store)
+}
+
+async fn answer(
+    State(store): State<Arc<DuckDbStore>>,
+    UrlPath(op): UrlPath<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let result = tokio::task::spawn_blocking(move || serve_op(store.as_ref(), &op, body)).await;
+    match result {
+        Ok(Ok(value)) => Json(value).into_response(),
+        Ok(Err((status, message))) => (status, Json(json!({ "error": message }))).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Json(json!({ "error": format!("the store call did not finish: {e}") })),
+        )
+            .into_response(),
+    }
+}
+
+type OpError = (StatusCode, String);
+
+fn bad(message: impl Into<String>) -> OpError {
+    (StatusCode::BAD_REQUEST, message.into())
+}
+
+fn store_error(e: StoreError) -> OpError {
+    let status = match e {
+        StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, e.to_string())
+}
+
+fn field<T: DeserializeOwned>(body: &Value, name: &str) -> Result<T, OpError> {
+    serde_json::from_value(body[name].clone()).map_err(|e| bad(format!("`{name}`: {e}")))
+}
+
+fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> {
+    let query = || -> Result<EventQuery, OpError> {
+        field::<WireQuery>(&body, "query")?.query().map_err(bad)
+    };
+    Ok(match op {
+        "search" => {
+            let page = store.search(&query()?).map_err(store_error)?;
+            let events: Vec<WireEvent> = page
+                .events
+                .into_iter()
+                .map(|e| WireEvent {
+                    org: e.org,
+                    seq: e.seq,
+                    event: e.event,
+                })
+                .collect();
+            json!({ "events": events, "next": page.next.map(|c| c.encode()) })
+        }
+        "count" => json!({ "count": store.count(&query()?).map_err(store_error)? }),
+        "group" => {
+            let path: String = field(&body, "field")?;
+            let top: usize = field(&body, "top")?;
+            let field = okwatch_query::AttrPath::from_dotted(&path);
+            json!({ "groups": store.count_by_field(&query()?, &field, top).map_err(store_error)? })
+        }
+        "histogram" => {
+            let name: String = field(&body, "bucket")?;
+            let bucket = bucket_of(&name).ok_or_else(|| bad(format!("unknown bucket `{name}`")))?;
+            json!({ "buckets": store.count_by_time(&query()?, bucket).map_err(store_error)? })
+        }
+        "get" => {
+            let org: Option<String> = field(&body, "org")?;
+            let uuid: String = field(&body, "uuid")?;
+            let found = store.get(org.as_deref(), &uuid).map_err(store_error)?;
+            json!({ "event": found.map(|e| WireEvent { org: e.org, seq: e.seq, event: e.event }) })
+        }
+        "stats" => {
+            let stats = store.stats().map_err(store_error)?;
+            json!({
+                "events": stats.events,
+                "oldest": stats.oldest,
+                "newest": stats.newest,
+                "bytes_on_disk": stats.bytes_on_disk,
+                "orgs": stats.orgs.iter().map(|o| json!({
+                    "org": o.org, "events": o.events, "oldest": o.oldest,
+                    "newest": o.newest, "last_stored": o.last_stored,
+                })).collect::<Vec<_>>(),
+            })
+        }
+        other => {
+            return Err((
+                StatusCode::NOT_FOUND,
+                format!("no store operation `{other}`"),
+            ))
+        }
+    })
+}
+
+/// A [`Store`] answered by the running `okwatch serve`. Reading only: writes go through the
+/// server's own commands.
+pub struct RemoteStore {
+    server: LocalServer,
+    client: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl RemoteStore {
+    /// A client of the server `serve.json` names.
+    pub fn new(server: LocalServer) -> Result<RemoteStore, StoreError> {
+        let remote = |e: String| StoreError::Remote(e);
+        Ok(RemoteStore {
+            client: okwatch_collect::http::client(Duration::from_secs(300))
+                .map_err(|e| remote(e.to_string()))?,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| remote(e.to_string()))?,
+            server,
+        })
+    }
+
+    fn call<T: DeserializeOwned + Send>(&self, op: &str, body: Value) -> Result<T, StoreError> {
+        let url = format!("{}{STORE_API}/{op}", self.server.url);
+        let request = self
+            .client
+            .post(&url)
+            .bearer_auth(&self.server.token)
+            .json_body(&body);
+        let future = async move {
+            let response = request.send().await.map_err(|e| {
+                StoreError::Remote(format!(
+                    "okwatch serve (pid {}) holds the store but did not answer at {}: {e}",
+                    self.server.pid, self.server.url
+                ))
+            })?;
+            let status = response.status();
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| StoreError::Remote(e.to_string()))?;
+            let value: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| StoreError::Remote(format!("okwatch serve's answer: {e}")))?;
+            if !status.is_success() {
+                let message = value["error"].as_str().unwrap_or("no reason given");
+                return Err(StoreError::Remote(format!("okwatch serve: {message}")));
+            }
+            serde_json::from_value(value)
+                .map_err(|e| StoreError::Remote(format!("okwatch serve's answer: {e}")))
+        };
+        // Its own thread: the caller may itself be inside an async runtime (okwatch mcp).
+        std::thread::scope(|scope| {
+            scope
+                .spawn(|| self.runtime.block_on(future))
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Remote("the request panicked".into())))
+        })
+    }
+
+    fn read_only(&self) -> StoreError {
+        StoreError::Remote(
+            "okwatch serve holds the store: this command cannot write through it; stop the server first".into(),
+        )
+    }
+}
+
+/// Sends JSON without reqwest's `json` feature.
+trait JsonBody {
+    fn json_body(self, body: &Value) -> Self;
+}
+
+impl JsonBody for reqwest::RequestBuilder {
+    fn json_body(self, body: &Value) -> Self {
+        self.header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+    }
+}
+
+#[derive(Deserialize)]
+struct WirePage {
+    events: Vec<WireEvent>,
+    next: Option<String>,
+}
+
+impl Store for RemoteStore {
+    fn insert(&self, _: EventBatch) -> Result<InsertOutcome, StoreError> {
+        Err(self.read_only())
+    }
+
+    fn insert_collected(&self, _: EventBatch, _: &Checkpoint) -> Result<InsertOutcome, StoreError> {
+        Err(self.read_only())
+    }
+
+    fn checkpoint_of(&self, _: &str, _: &str) -> Result<Option<Checkpoint>, StoreError> {
+        Err(self.read_only())
+    }
+
+    fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
+        let page: WirePage = self.call("search", json!({ "query": WireQuery::of(query) }))?;
+        Ok(EventPage {
+            events: page
+                .events
+                .into_iter()
+                .map(|e| StoredEvent {
+                    org: e.org,
+                    seq: e.seq,
+                    event: e.event,
+                })
+                .collect(),
+            next: page.next.map(|c| Cursor::decode(&c)).transpose()?,
+        })
+    }
+
+    fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
+        #[derive(Deserialize)]
+        struct Count {
+            count: u64,
+        }
+        let answer: Count = self.call("count", json!({ "query": WireQuery::of(query) }))?;
+        Ok(answer.count)
+    }
+
+    fn count_by_field(
+        &self,
+        query: &EventQuery,
+        field: &okwatch_query::AttrPath,
+        top: usize,
+    ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Groups {
+            groups: Vec<(Option<String>, u64)>,
+        }
+        let body = json!({ "query": WireQuery::of(query), "field": field.dotted(), "top": top });
+        Ok(self.call::<Groups>("group", body)?.groups)
+    }
+
+    fn count_by_time(
+        &self,
+        query: &EventQuery,
+        bucket: Bucket,
+    ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Buckets {
+            buckets: Vec<(Timestamp, u64)>,
+        }
+        let body = json!({ "query": WireQuery::of(query), "bucket": bucket_name(bucket) });
+        Ok(self.call::<Buckets>("histogram", body)?.buckets)
+    }
+
+    fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
+        #[derive(Deserialize)]
+        struct Found {
+            event: Option<WireEvent>,
+        }
+        let found: Found = self.call("get", json!({ "org": org, "uuid": uuid }))?;
+        Ok(found.event.map(|e| StoredEvent {
+            org: e.org,
+            seq: e.seq,
+            event: e.event,
+        }))
+    }
+
+    fn purge_before(&self, _: Timestamp) -> Result<u64, StoreError> {
+        Err(self.read_only())
+    }
+
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        #[derive(Deserialize)]
+        struct WireOrg {
+            org: String,
+            events: u64,
+            oldest: Option<Timestamp>,
+            newest: Option<Timestamp>,
+            last_stored: Option<Timestamp>,
+        }
+        #[derive(Deserialize)]
+        struct WireStats {
+            events: u64,
+            oldest: Option<Timestamp>,
+            newest: Option<Timestamp>,
+            bytes_on_disk: Option<u64>,
+            orgs: Vec<WireOrg>,
+        }
+        let s: WireStats = self.call("stats", json!({}))?;
+        Ok(StoreStats {
+            events: s.events,
+            oldest: s.oldest,
+            newest: s.newest,
+            bytes_on_disk: s.bytes_on_disk,
+            orgs: s
+                .orgs
+                .into_iter()
+                .map(|o| okwatch_store::OrgStats {
+                    org: o.org,
+                    events: o.events,
+                    oldest: o.oldest,
+                    newest: o.newest,
+                    last_stored: o.last_stored,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// The store of a data directory for reading: the file itself, opened read-only for each call,
+/// or, while `okwatch serve` holds it, the server.
+pub struct LocalReader {
+    path: PathBuf,
+    data_dir: PathBuf,
+}
+
+impl LocalReader {
+    /// Reads the store in `data_dir`.
+    pub fn new(data_dir: &Path) -> LocalReader {
+        LocalReader {
+            path: super::store_path(data_dir),
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    fn with<T>(&self, call: impl Fn(&dyn Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        match DuckDbStore::open_read_only(&self.path) {
+            Ok(store) => call(&store),
+            Err(busy @ StoreError::Busy { .. }) => match local::read(&self.data_dir) {
+                Some(server) => call(&RemoteStore::new(server)?),
+                // Held by something that is not a server (an import): say so.
+                None => Err(busy),
+            },
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl Store for LocalReader {
+    fn insert(&self, _: EventBatch) -> Result<InsertOutcome, StoreError> {
+        Err(StoreError::Remote("reading only".into()))
+    }
+
+    fn insert_collected(&self, _: EventBatch, _: &Checkpoint) -> Result<InsertOutcome, StoreError> {
+        Err(StoreError::Remote("reading only".into()))
+    }
+
+    fn checkpoint_of(&self, org: &str, collector: &str) -> Result<Option<Checkpoint>, StoreError> {
+        self.with(|s| s.checkpoint_of(org, collector))
+    }
+
+    fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
+        self.with(|s| s.search(query))
+    }
+
+    fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
+        self.with(|s| s.count(query))
+    }
+
+    fn count_by_field(
+        &self,
+        query: &EventQuery,
+        field: &okwatch_query::AttrPath,
+        top: usize,
+    ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
+        self.with(|s| s.count_by_field(query, field, top))
+    }
+
+    fn count_by_time(
+        &self,
+        query: &EventQuery,
+        bucket: Bucket,
+    ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
+        self.with(|s| s.count_by_time(query, bucket))
+    }
+
+    fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
+        self.with(|s| s.get(org, uuid))
+    }
+
+    fn purge_before(&self, _: Timestamp) -> Result<u64, StoreError> {
+        Err(StoreError::Remote("reading only".into()))
+    }
+
+    fn stats(&self) -> Result<StoreStats, StoreError> {
+        self.with(|s| s.stats())
+    }
+}

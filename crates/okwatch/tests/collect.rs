@@ -1,0 +1,270 @@
+//! `okwatch serve --config` collecting a simulated org over real HTTP, through `kill -9` at
+//! random moments and restarts: afterwards okwatch holds exactly the org's events, each once.
+//! Also `okwatch config check`, `okwatch status` and `/health`.
+
+mod support;
+
+use okwatch_sim::server::faults::Faults;
+use okwatch_sim::server::{SimConfig, Simulator};
+use okwatch_store::{EventQuery, Order, Store};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::okwatch;
+
+const SIM_TOKEN: &str = "collect-test-token";
+
+/// `okwatch serve --config CONFIG` on a free port; returns the child and its base URL.
+fn start_serve(data: &Path, config: &Path) -> (Child, String) {
+    let mut child = okwatch(data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(config)
+        .env("OKTA_SIM_TOKEN", SIM_TOKEN)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("serve says where it listens").unwrap();
+        if let Some(rest) = line.split("API at ").nth(1) {
+            break rest.trim_end_matches("/api/v1/logs").to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn write_config(dir: &Path, sim_url: &str) -> std::path::PathBuf {
+    let path = dir.join("okwatch.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+[[org]]
+name = "acme"
+url = "{sim_url}"
+api_token_env = "OKTA_SIM_TOKEN"
+backfill_since = "-5d"
+rate_limit_share = 1.0
+poll_interval = "1s"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn status_json(data: &Path) -> Option<Value> {
+    let output = okwatch(data).args(["status", "--json"]).output().unwrap();
+    output
+        .status
+        .success()
+        .then(|| serde_json::from_slice(&output.stdout).unwrap())
+}
+
+fn uuids(store: &dyn Store) -> HashSet<String> {
+    store
+        .search(&EventQuery {
+            order: Order::Arrival,
+            limit: 10_000_000,
+            fields: Some(vec!["uuid".into()]),
+            ..EventQuery::default()
+        })
+        .unwrap()
+        .events
+        .into_iter()
+        .map(|e| e.event["uuid"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A small deterministic generator for the kill moments (no test should depend on luck, but
+/// the moments should not line up with the poller's rhythm either).
+fn moments(seed: u64, n: usize) -> Vec<Duration> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            Duration::from_millis(300 + x % 2_700)
+        })
+        .collect()
+}
+
+#[test]
+fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = Simulator::new(SimConfig {
+        seed: 41,
+        users: 400,
+        days: 4,
+        events_per_minute: Some(1_200.0),
+        token: SIM_TOKEN.into(),
+        rate_limit: 100_000,
+        faults: Faults {
+            server_error: 0.05,
+            slow: 0.02,
+            drop: 0.05,
+            late: 0.1,
+            duplicates: 0.1,
+        },
+        incidents: Vec::new(),
+    })
+    .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let sim_url = format!("http://{}", listener.local_addr().unwrap());
+    let router = sim.router();
+    runtime.spawn(async move { axum::serve(listener, router).await });
+    let clock = runtime.spawn(sim.clone().run());
+    let config = write_config(dir.path(), &sim_url);
+
+    // Killed without warning, during the backfill and then while tailing live activity.
+    for wait in moments(7, 6) {
+        let (mut serve, _) = start_serve(&data, &config);
+        std::thread::sleep(wait);
+        serve.kill().unwrap(); // SIGKILL
+        serve.wait().unwrap();
+    }
+    // The org stops logging; okwatch runs to the end.
+    clock.abort();
+    let (mut serve, url) = start_serve(&data, &config);
+    let expected = uuids(sim.store().as_ref());
+    let started = Instant::now();
+    let mut tailing_rounds = 0;
+    while tailing_rounds < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "okwatch did not catch up: {:?}",
+            status_json(&data)
+        );
+        std::thread::sleep(Duration::from_millis(700));
+        let Some(status) = status_json(&data) else {
+            continue;
+        };
+        let org = &status["orgs"][0];
+        assert_eq!(org["org"], "acme");
+        assert_ne!(org["state"], "stopped", "{status}");
+        if org["state"] == "tailing" {
+            tailing_rounds += 1;
+        } else {
+            tailing_rounds = 0;
+        }
+    }
+    // /health needs no credential; the status API does.
+    let (health, anonymous) = runtime.block_on(async {
+        let client = okwatch_collect::http::client(Duration::from_secs(10)).unwrap();
+        let health = client.get(format!("{url}/health")).send().await.unwrap();
+        let code = health.status().as_u16();
+        let body = health.text().await.unwrap();
+        let anonymous = client
+            .get(format!("{url}/api/okwatch/v1/status"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        ((code, body), anonymous)
+    });
+    assert!(
+        health.0 == 200 && health.1.contains("\"tailing\""),
+        "{health:?}"
+    );
+    assert_eq!(anonymous, 401);
+    // A stop by SIGTERM is clean: the server withdraws its serve.json.
+    let terminated = Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(serve.wait().unwrap().success());
+    assert!(!data.join("serve.json").exists());
+
+    let store = okwatch_store::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
+    let stored = uuids(&store);
+    let count = store.count(&EventQuery::default()).unwrap();
+    assert_eq!(count as usize, stored.len(), "an event is stored twice");
+    let missing = expected.difference(&stored).count();
+    let extra = stored.difference(&expected).count();
+    assert_eq!(
+        (missing, extra),
+        (0, 0),
+        "{} events expected, {} stored",
+        expected.len(),
+        stored.len()
+    );
+    assert!(
+        expected.len() > 5_000,
+        "a real backfill: {}",
+        expected.len()
+    );
+}
+
+#[test]
+fn config_check_lists_every_problem_and_never_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "listen = \"127.0.0.1:8080\"\ndatadir = \"/tmp\"\n\n[[org]]\nname = \"acme\"\nurl = \"http://acme.okta.com\"\napi_token_env = \"OKWATCH_TEST_NOT_SET\"\n",
+    )
+    .unwrap();
+    let output = okwatch(dir.path())
+        .args(["config", "check", "--config"])
+        .arg(&bad)
+        .env_remove("OKWATCH_TEST_NOT_SET")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stderr).unwrap();
+    let at = |line: usize| format!("{}:{line}:", bad.display());
+    assert!(text.contains("has 3 problems"), "{text}");
+    for (line, words) in [
+        (2, "did you mean `data_dir`"),
+        (6, "https://"),
+        (7, "OKWATCH_TEST_NOT_SET is not set"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&at(line)) && l.contains(words)),
+            "line {line}: {words} in {text}"
+        );
+    }
+
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[[org]]\nname = \"acme\"\nurl = \"https://acme.okta.com\"\napi_token_env = \"OKWATCH_TEST_TOKEN\"\n",
+    )
+    .unwrap();
+    let output = okwatch(dir.path())
+        .args(["config", "check", "--config"])
+        .arg(&good)
+        .env("OKWATCH_TEST_TOKEN", "00super-secret-value")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("no problems") && text.contains("$OKWATCH_TEST_TOKEN"),
+        "{text}"
+    );
+    assert!(!text.contains("super-secret"), "{text}");
+}
+
+#[test]
+fn status_says_when_no_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = okwatch(dir.path()).arg("status").output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stderr).unwrap();
+    assert!(text.contains("okwatch serve is not running"), "{text}");
+}
