@@ -1,10 +1,13 @@
 //! Collecting an Okta org's System Log into a [`okwatch_store::Store`]: the poller (one per
-//! org), the credentials it sends, okwatch's share of Okta's rate limit, and the status each
-//! org's collection reports. This crate is the only one that makes requests to Okta.
+//! org), Event Hook deliveries and the hook's registration, the credentials okwatch sends,
+//! its share of Okta's rate limit, and the status each org's collection reports. This crate is
+//! the only one that makes requests to Okta.
 
 pub mod backoff;
 pub mod budget;
 pub mod credentials;
+mod hook_event_types;
+pub mod hooks;
 pub mod http;
 pub mod poller;
 pub mod secret;

@@ -77,6 +77,12 @@ pub struct OrgStatus {
     pub rate_limited: u64,
     /// The rate limit, as last seen.
     pub rate_limit: Option<RateLimitStatus>,
+    /// Event Hook deliveries accepted.
+    pub hook_deliveries: u64,
+    /// Events first stored from a hook delivery (the poller would have read them later).
+    pub hook_events_stored: u64,
+    /// Event Hook deliveries refused (wrong secret, not a delivery, too large).
+    pub hook_refused: u64,
     /// The last failure, in words.
     pub last_error: Option<String>,
     /// Spans of time that could not be collected.

@@ -45,6 +45,10 @@ pub enum Command {
     /// Check a configuration file: every problem at once, with its line
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Register, list and remove okwatch's Event Hook in an org (Okta then pushes new events
+    /// to okwatch as they happen; polling still fills whatever a hook misses)
+    #[command(subcommand)]
+    Hooks(HooksCommand),
     /// Answer AI assistants (Claude Desktop and others) over MCP on standard input and output
     ///
     /// The assistant starts this command itself; see the README for the
@@ -87,6 +91,44 @@ pub struct StatusArgs {
     /// Print the status as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// `okwatch hooks`.
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Create the hook, delivering every eligible event type to URL, and have Okta verify it
+    /// (okwatch serve must be running and reachable at URL)
+    Register {
+        /// The configuration file (the org's URL, API token and hook secret)
+        #[arg(long, value_name = "FILE", env = "OKWATCH_CONFIG")]
+        config: PathBuf,
+        /// The org, by its name in the configuration
+        #[arg(long)]
+        org: String,
+        /// Where Okta delivers: okwatch's public https:// URL and /hooks/okta/ORG
+        #[arg(long)]
+        url: String,
+    },
+    /// List the org's Event Hooks
+    List {
+        /// The configuration file
+        #[arg(long, value_name = "FILE", env = "OKWATCH_CONFIG")]
+        config: PathBuf,
+        /// The org, by its name in the configuration
+        #[arg(long)]
+        org: String,
+    },
+    /// Deactivate and delete a hook
+    Remove {
+        /// The configuration file
+        #[arg(long, value_name = "FILE", env = "OKWATCH_CONFIG")]
+        config: PathBuf,
+        /// The org, by its name in the configuration
+        #[arg(long)]
+        org: String,
+        /// The hook's id (`okwatch hooks list` shows it)
+        id: String,
+    },
 }
 
 /// `okwatch config`.

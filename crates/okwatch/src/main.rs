@@ -1,6 +1,7 @@
 //! The `okwatch` binary: parses the command line, runs one command, maps the outcome to an
 //! exit status. Everything else lives in the library crates and in `commands`.
 
+mod api;
 mod cli;
 mod commands;
 mod config;

@@ -268,3 +268,153 @@ fn status_says_when_no_server_runs() {
     let text = String::from_utf8(output.stderr).unwrap();
     assert!(text.contains("okwatch serve is not running"), "{text}");
 }
+
+#[test]
+fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let sim = Simulator::new(SimConfig {
+        seed: 43,
+        users: 300,
+        days: 1,
+        events_per_minute: Some(600.0),
+        token: SIM_TOKEN.into(),
+        rate_limit: 100_000,
+        faults: Faults::default(),
+        incidents: Vec::new(),
+    })
+    .unwrap();
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let sim_url = format!("http://{}", listener.local_addr().unwrap());
+    let router = sim.router();
+    runtime.spawn(async move { axum::serve(listener, router).await });
+    let clock = runtime.spawn(sim.clone().run());
+    // Polling only every 30 s: live events reach okwatch by hook first.
+    let config = dir.path().join("okwatch.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[org]]\nname = \"acme\"\nurl = \"{sim_url}\"\napi_token_env = \"OKTA_SIM_TOKEN\"\nhook_secret_env = \"HOOK_SECRET\"\nbackfill_since = \"-2d\"\npoll_interval = \"30s\"\n"
+        ),
+    )
+    .unwrap();
+    let mut serve = okwatch(&data)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .env("OKTA_SIM_TOKEN", SIM_TOKEN)
+        .env("HOOK_SECRET", "the-hook-secret")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(serve.stderr.take().unwrap()).lines();
+    let hook_url = loop {
+        let line = lines.next().expect("serve prints the hook URL").unwrap();
+        if let Some(rest) = line.split("deliveries for acme at ").nth(1) {
+            break rest.trim().to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+
+    let hooks = |args: &[&str]| {
+        okwatch(&data)
+            .arg("hooks")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .args(["--org", "acme"])
+            .env("OKTA_SIM_TOKEN", SIM_TOKEN)
+            .env("HOOK_SECRET", "the-hook-secret")
+            .output()
+            .unwrap()
+    };
+    let registered = hooks(&["register", "--url", &hook_url]);
+    let said = String::from_utf8_lossy(&registered.stdout).to_string();
+    assert!(
+        registered.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&registered.stderr)
+    );
+    assert!(said.contains("ACTIVE VERIFIED"), "{said}");
+    let listed = String::from_utf8(hooks(&["list"]).stdout).unwrap();
+    assert!(
+        listed.contains(&hook_url) && listed.contains("VERIFIED"),
+        "{listed}"
+    );
+
+    // Deliveries arrive within seconds.
+    let started = Instant::now();
+    let org = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no hook delivery"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        if let Some(status) = status_json(&data) {
+            let org = status["orgs"][0].clone();
+            if org["hook_events_stored"].as_u64().unwrap_or(0) > 0 {
+                break org;
+            }
+        }
+    };
+    assert_eq!(org["hook_refused"], 0, "{org}");
+    // A delivery without the secret, or too large, is refused and counted.
+    let (wrong, huge) = runtime.block_on(async {
+        let client = okwatch_collect::http::client(Duration::from_secs(10)).unwrap();
+        let body = r#"{"data": {"events": []}}"#;
+        let wrong = client
+            .post(&hook_url)
+            .header("Authorization", "not-the-secret")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        let huge = client
+            .post(&hook_url)
+            .header("Authorization", "the-hook-secret")
+            .body(vec![b' '; 9 * 1024 * 1024])
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        (wrong, huge)
+    });
+    assert_eq!((wrong, huge), (401, 413));
+    let refused = status_json(&data).unwrap()["orgs"][0]["hook_refused"].clone();
+    assert_eq!(refused, 1, "the wrong secret is counted");
+
+    // Removing the hook through Okta's API.
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    let removed = hooks(&["remove", &id]);
+    assert!(
+        removed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&removed.stderr)
+    );
+    assert!(String::from_utf8(hooks(&["list"]).stdout)
+        .unwrap()
+        .trim()
+        .is_empty());
+
+    clock.abort();
+    Command::new("kill")
+        .args(["-TERM", &serve.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(serve.wait().unwrap().success());
+    // Delivered by hook and read again by the poller: each event once, all of them the org's.
+    let store = okwatch_store::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
+    let stored = uuids(&store);
+    assert_eq!(
+        store.count(&EventQuery::default()).unwrap() as usize,
+        stored.len()
+    );
+    let expected = uuids(sim.store().as_ref());
+    assert!(stored.is_subset(&expected));
+}

@@ -7,6 +7,7 @@ use super::{open_store, search, token_store, EXIT_OK};
 use crate::cli::{DemoArgs, SearchArgs};
 use anyhow::{bail, Context, Result};
 use clap::Parser;
+use okwatch_collect::hooks::HookAdmin;
 use okwatch_collect::{CollectState, Credentials, Poller, PollerConfig, Secret, StatusBoard};
 use okwatch_okta::server::Authenticate;
 use okwatch_sim::incidents::IncidentKind;
@@ -150,9 +151,23 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
                 pid: std::process::id(),
             },
         )?;
-        let app = super::api_router(store.clone(), auth, None, status.clone());
+        // Live events also come by Event Hook, as they would from a real org.
+        let hook_secret = Secret::new(okwatch_okta::random::base62(32));
+        let app = crate::api::router(crate::api::ApiParts {
+            store: store.clone(),
+            auth,
+            public_url: None,
+            status: status.clone(),
+            hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
+        });
         tokio::spawn(async move { axum::serve(api_listener, app).await });
-        // Live activity: the org logs about one event a second, and the poller collects it.
+        let admin = HookAdmin::new(&sim_url, Credentials::ApiToken(Secret::new(sim.token())))?;
+        let hook = admin
+            .register(&format!("http://{api}/hooks/okta/{ORG}"), &hook_secret)
+            .await
+            .context("registering the demo's Event Hook on the simulator")?;
+        // Live activity: the org logs about one event a second; the hook pushes it and the
+        // poller reads it too (each event is stored once).
         tokio::spawn(sim.clone().run());
         println!("Running. okwatch's Okta-compatible System Log API (the whole history):");
         println!("  http://{api}/api/v1/logs   token: {token}");
@@ -160,6 +175,10 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         println!("MCP for AI assistants (streamable HTTP, same token as a Bearer token):");
         println!("  http://{api}/mcp");
         println!("Collection status: http://{api}/health");
+        println!(
+            "Event Hook {} delivers the org's new events to http://{api}/hooks/okta/{ORG}",
+            hook.id
+        );
         println!("The simulated Okta org (live events, users, apps, event hooks):");
         println!("  {sim_url}/api/v1/   token: {sim_token}");
         println!(

@@ -4,6 +4,7 @@ mod bench;
 mod config;
 mod demo;
 mod generate;
+mod hooks;
 mod import;
 pub mod local;
 mod mcp;
@@ -85,6 +86,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Serve(args) => serve::run(data_dir_arg, &args),
         Command::Status(args) => status::run(&data_dir, &args),
         Command::Config(command) => config::run(command),
+        Command::Hooks(command) => hooks::run(command),
         Command::Mcp => mcp::run(&data_dir),
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
@@ -148,88 +150,6 @@ pub async fn stop_signal() {
         _ = interrupt => {}
         _ = terminate => {}
     }
-}
-
-/// Where the status API answers.
-pub const STATUS_PATH: &str = "/api/okwatch/v1/status";
-
-/// okwatch's HTTP API over `store`: the Okta-compatible `/api/v1/logs` and MCP at `/mcp`,
-/// both behind `auth`.
-pub fn api_router(
-    store: std::sync::Arc<DuckDbStore>,
-    auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate>,
-    public_url: Option<&str>,
-    status: okwatch_collect::StatusBoard,
-) -> axum::Router {
-    use okwatch_okta::server::{logs_router, request_id, require_token, LogsState};
-    let state = LogsState {
-        api: std::sync::Arc::new(okwatch_okta::LogsApi::new(
-            store.clone(),
-            okwatch_okta::LogsPolicy::default(),
-        )),
-        public_url: public_url.map(std::sync::Arc::from),
-    };
-    let store_for_api = store.clone();
-    let mcp = axum::Router::new()
-        .route_service(
-            "/mcp",
-            okwatch_mcp::http_service(okwatch_mcp::StoreSource::Shared(store)),
-        )
-        .layer(axum::middleware::from_fn_with_state(
-            auth.clone(),
-            require_token,
-        ));
-    let status_api = axum::Router::new()
-        .route(STATUS_PATH, axum::routing::get(status_answer))
-        .with_state(status.clone())
-        .layer(axum::middleware::from_fn_with_state(
-            auth.clone(),
-            require_token,
-        ));
-    let health = axum::Router::new()
-        .route("/health", axum::routing::get(health_answer))
-        .with_state(status);
-    let store_api = remote::routes(store_for_api).layer(axum::middleware::from_fn_with_state(
-        auth.clone(),
-        require_token,
-    ));
-    logs_router(state, auth)
-        .merge(mcp)
-        .merge(status_api)
-        .merge(store_api)
-        .merge(health)
-        .layer(axum::middleware::from_fn(request_id))
-}
-
-/// `GET /api/okwatch/v1/status`: every org's collection, in full.
-async fn status_answer(
-    axum::extract::State(status): axum::extract::State<okwatch_collect::StatusBoard>,
-) -> axum::Json<serde_json::Value> {
-    axum::Json(serde_json::json!({ "orgs": status.snapshot() }))
-}
-
-/// `GET /health`, without a credential: up or not, and each org's state and lag (nothing a
-/// stranger could use). 503 when an org's collection has stopped.
-async fn health_answer(
-    axum::extract::State(status): axum::extract::State<okwatch_collect::StatusBoard>,
-) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let orgs = status.snapshot();
-    let stopped = orgs
-        .iter()
-        .any(|o| o.state == okwatch_collect::CollectState::Stopped);
-    let body = serde_json::json!({
-        "status": if stopped { "degraded" } else { "ok" },
-        "orgs": orgs.iter().map(|o| serde_json::json!({
-            "org": o.org, "state": o.state, "lag_seconds": o.lag_seconds,
-        })).collect::<Vec<_>>(),
-    });
-    let code = if stopped {
-        axum::http::StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        axum::http::StatusCode::OK
-    };
-    (code, axum::Json(body)).into_response()
 }
 
 /// The API tokens of `okwatch serve`.

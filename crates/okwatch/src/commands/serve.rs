@@ -3,7 +3,7 @@
 //! status API; other okwatch commands reach it through `DATA_DIR/serve.json`.
 
 use super::local::{self, LocalServer, ServeAuth};
-use super::{api_router, open_store, token_store, EXIT_OK};
+use super::{open_store, token_store, EXIT_OK};
 use crate::cli::ServeArgs;
 use crate::config::OrgConfig;
 use anyhow::{Context, Result};
@@ -57,12 +57,16 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             );
             pollers.spawn(poller.run(stopped.clone()));
         }
-        let app = api_router(
-            store.clone(),
+        let app = crate::api::router(crate::api::ApiParts {
+            store: store.clone(),
             auth,
-            args.public_url.as_deref(),
-            status.clone(),
-        );
+            public_url: args.public_url.clone(),
+            status: status.clone(),
+            hook_secrets: orgs
+                .iter()
+                .filter_map(|o| Some((o.name.clone(), o.hook_secret.clone()?)))
+                .collect(),
+        });
         let listener = super::listen(&listen).await?;
         let address = listener.local_addr()?;
         local::write(
@@ -76,6 +80,12 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
         eprintln!("okwatch serve: MCP (streamable HTTP) at http://{address}/mcp");
         eprintln!("okwatch serve: health at http://{address}/health, status: okwatch status");
+        for org in orgs.iter().filter(|o| o.hook_secret.is_some()) {
+            eprintln!(
+                "okwatch serve: Event Hook deliveries for {} at http://{address}/hooks/okta/{}",
+                org.name, org.name
+            );
+        }
         let served = super::serve_until_signal(listener, app).await;
         // Stop collecting; each poller returns once the page it is storing is committed.
         let _ = stop.send(true);

@@ -16,7 +16,7 @@ pub fn run(data_dir: &Path, args: &StatusArgs) -> Result<u8> {
             data_dir.display()
         );
     };
-    let url = format!("{}{}", server.url, super::STATUS_PATH);
+    let url = format!("{}{}", server.url, crate::api::STATUS_PATH);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
