@@ -64,6 +64,7 @@ pub fn router(parts: ApiParts) -> Router {
     let status_api = authenticated(
         Router::new()
             .route(STATUS_PATH, get(status_answer))
+            .route("/metrics", get(metrics_answer))
             .with_state(status.clone()),
     );
     let store_api = authenticated(remote::routes(store.clone()));
@@ -90,6 +91,15 @@ pub fn router(parts: ApiParts) -> Router {
 /// `GET /api/okwatch/v1/status`: every org's collection, in full.
 async fn status_answer(State(status): State<StatusBoard>) -> Json<serde_json::Value> {
     Json(json!({ "orgs": status.snapshot() }))
+}
+
+/// `GET /metrics`: Prometheus' text format (scrape with a bearer token).
+async fn metrics_answer(State(status): State<StatusBoard>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        okwatch_collect::status::prometheus_text(&status.snapshot()),
+    )
+        .into_response()
 }
 
 /// `GET /health`, without a credential: up or not, and each org's state and lag (nothing a

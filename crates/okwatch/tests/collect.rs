@@ -158,9 +158,21 @@ fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
             tailing_rounds = 0;
         }
     }
-    // /health needs no credential; the status API does.
-    let (health, anonymous) = runtime.block_on(async {
+    // /health needs no credential; the status API and /metrics do.
+    let local: Value =
+        serde_json::from_slice(&std::fs::read(data.join("serve.json")).unwrap()).unwrap();
+    let token = local["token"].as_str().unwrap().to_string();
+    let (health, anonymous, metrics) = runtime.block_on(async {
         let client = okwatch_collect::http::client(Duration::from_secs(10)).unwrap();
+        let metrics = client
+            .get(format!("{url}/metrics"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         let health = client.get(format!("{url}/health")).send().await.unwrap();
         let code = health.status().as_u16();
         let body = health.text().await.unwrap();
@@ -171,8 +183,13 @@ fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
             .unwrap()
             .status()
             .as_u16();
-        ((code, body), anonymous)
+        ((code, body), anonymous, metrics)
     });
+    assert!(
+        metrics.contains("okwatch_collector_up{org=\"acme\"} 1")
+            && metrics.contains("okwatch_events_polled_total{org=\"acme\"}"),
+        "{metrics}"
+    );
     assert!(
         health.0 == 200 && health.1.contains("\"tailing\""),
         "{health:?}"
