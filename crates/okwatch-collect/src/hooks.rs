@@ -174,12 +174,13 @@ pub struct HookAdmin {
 impl HookAdmin {
     /// Manages the hooks of the org at `base`.
     pub fn new(base: &str, credentials: Credentials) -> Result<HookAdmin, ManageError> {
-        let client = crate::http::client(std::time::Duration::from_secs(30)).map_err(|e| {
-            ManageError::Transport {
-                url: base.into(),
-                error: e.to_string(),
-            }
-        })?;
+        let client =
+            okwatch_okta::client::client(std::time::Duration::from_secs(30)).map_err(|e| {
+                ManageError::Transport {
+                    url: base.into(),
+                    error: e.to_string(),
+                }
+            })?;
         Ok(HookAdmin {
             base: base.trim_end_matches('/').to_string(),
             credentials,

@@ -8,7 +8,10 @@ pub mod budget;
 pub mod credentials;
 mod hook_event_types;
 pub mod hooks;
-pub mod http;
+/// The HTTP client (shared with the simulator, in okwatch-okta).
+pub mod http {
+    pub use okwatch_okta::client::client;
+}
 pub mod poller;
 pub mod secret;
 pub mod status;

@@ -171,7 +171,7 @@ impl Poller {
                 "the API token holds characters that cannot be sent in an HTTP header".into(),
             ));
         }
-        let client = crate::http::client(config.request_timeout)
+        let client = okwatch_okta::client::client(config.request_timeout)
             .map_err(|e| setup(format!("building the HTTP client: {e}")))?;
         status.update(&config.org, |_| {});
         Ok(Poller {

@@ -6,6 +6,7 @@
 //! requests, error bodies and status codes, and `SSWS`/`Bearer` tokens.
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod links;
 pub mod logs;

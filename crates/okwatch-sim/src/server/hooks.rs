@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Most events in one delivery.
 pub const BATCH: usize = 100;
@@ -392,8 +391,7 @@ impl Reply {
     }
 }
 
-/// One HTTP/1.1 request to an `http://` URL with Okta's 3-second timeout; the status and body.
-/// (The simulator delivers on loopback; real Okta insists on HTTPS.)
+/// One HTTP request with Okta's 3-second timeout; the status and body.
 pub async fn send(
     url: &str,
     method: &str,
@@ -405,105 +403,57 @@ pub async fn send(
         .map(|r| (r.status, r.body))
 }
 
-/// Like [`send`], with the answer's headers.
+/// Like [`send`], with the answer's headers (lower-case names).
 pub async fn request(
     url: &str,
     method: &str,
     headers: &[(String, String)],
     body: &[u8],
 ) -> std::io::Result<Reply> {
-    let invalid =
-        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, what.to_string());
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("the simulator delivers to http:// URLs only"))?;
-    let (host, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let failed = |e: reqwest::Error| {
+        let kind = if e.is_timeout() {
+            std::io::ErrorKind::TimedOut
+        } else if e.is_body() || e.is_decode() {
+            std::io::ErrorKind::UnexpectedEof
+        } else {
+            std::io::ErrorKind::Other
+        };
+        std::io::Error::new(kind, e)
     };
-    let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(host).await?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: okwatch-sim\r\nAccept: application/json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
-            body.len()
-        );
-        for (k, v) in headers {
-            if k.contains(['\r', '\n']) || v.contains(['\r', '\n']) {
-                return Err(invalid("header with a line break"));
-            }
-            head.push_str(&format!("{k}: {v}\r\n"));
+    let client = match CLIENT.get() {
+        Some(client) => client,
+        None => {
+            let built = okwatch_okta::client::client(TIMEOUT).map_err(failed)?;
+            CLIENT.get_or_init(|| built)
         }
-        head.push_str("\r\n");
-        stream.write_all(head.as_bytes()).await?;
-        stream.write_all(body).await?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).await?;
-        let split = response
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| invalid("no HTTP response head"))?;
-        let head = String::from_utf8_lossy(&response[..split]);
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| invalid("no HTTP status"))?;
-        let fields: Vec<(String, String)> = head
-            .lines()
-            .skip(1)
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let mut payload = response[split + 4..].to_vec();
-        let chunked = fields
-            .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
-        if chunked {
-            payload = dechunk(&payload).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the connection closed before the last chunk",
-                )
-            })?;
-        } else if let Some(length) = fields
-            .iter()
-            .find(|(k, _)| k == "content-length")
-            .and_then(|(_, v)| v.parse::<usize>().ok())
-        {
-            if payload.len() < length {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::UnexpectedEof,
-                    "the connection closed before the whole body arrived",
-                ));
-            }
-        }
-        Ok(Reply {
-            status,
-            headers: fields,
-            body: payload,
-        })
     };
-    tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer within 3 s"))?
-}
-
-/// The body of a chunked message; `None` when it stops before the final empty chunk.
-fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        let start = eol + 2;
-        let end = start + size;
-        if data.len() < end + 2 {
-            return None;
-        }
-        out.extend_from_slice(&data[start..end]);
-        data = &data[end + 2..];
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "not an HTTP method"))?;
+    let mut outgoing = client
+        .request(method, url)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body.to_vec());
+    for (key, value) in headers {
+        outgoing = outgoing.header(key.as_str(), value.as_str());
     }
+    let response = outgoing.send().await.map_err(failed)?;
+    let status = response.status().as_u16();
+    let fields = response
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_ascii_lowercase(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response.bytes().await.map_err(failed)?.to_vec();
+    Ok(Reply {
+        status,
+        headers: fields,
+        body,
+    })
 }

@@ -1,4 +1,4 @@
-//! The HTTP client okwatch talks to Okta with.
+//! The HTTP client okwatch talks to Okta with (and the simulator delivers Event Hooks with).
 
 use std::sync::Once;
 use std::time::Duration;
