@@ -10,7 +10,8 @@ use okwatch_collect::{
 use okwatch_model::{format_timestamp, parse_timestamp};
 use okwatch_sim::server::faults::Faults;
 use okwatch_sim::server::{SimConfig, Simulator};
-use okwatch_store::{Checkpoint, DuckDbStore, EventBatch, EventQuery, Order, Store};
+use okwatch_store::{Checkpoint, EventBatch, EventQuery, Order, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -4,7 +4,8 @@ use chrono::{TimeZone, Utc};
 use okwatch_engine::{
     app_usage, collection_status, failed_sign_ins, user_activity, FailureGrouping, Window,
 };
-use okwatch_store::{DuckDbStore, EventBatch, EventRow, Store};
+use okwatch_store::{EventBatch, EventRow, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 

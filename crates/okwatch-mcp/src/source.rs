@@ -1,6 +1,7 @@
 //! Where the MCP server reads events from.
 
-use okwatch_store::{DuckDbStore, Store, StoreError};
+use okwatch_store::{Store, StoreError};
+use okwatch_store_duckdb::DuckDbStore;
 use std::path::PathBuf;
 use std::sync::Arc;
 

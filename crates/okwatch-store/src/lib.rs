@@ -1,5 +1,7 @@
-//! Where events live: the [`Store`] trait, the columnar [`layout`] shared by backends, and the
-//! embedded DuckDB backend ([`DuckDbStore`]).
+//! Where events live: the [`Store`] trait, the columnar [`layout`] and the Arrow form of a batch
+//! ([`arrow_batch`]) shared by backends, and the neutral types and errors every backend speaks.
+//! No database is linked here: the DuckDB backend is `okwatch-store-duckdb`, and a PostgreSQL
+//! backend implements the same trait.
 //!
 //! Invariants every backend keeps:
 //! - an event is identified by `(org, uuid, published)`; storing it again changes nothing;
@@ -8,16 +10,15 @@
 //!   [`okwatch_query::Keywords::matches`], newest first unless asked otherwise;
 //! - `seq` grows with every stored batch, so it orders events by when okwatch stored them.
 
-pub mod duck;
+pub mod arrow_batch;
 pub mod layout;
 
-pub use duck::DuckDbStore;
 pub use layout::EventRow;
 
 /// Events encoded for storage, ready to be inserted in one transaction. Encoding is the
 /// expensive part; do it on the thread that decomposed the events, then hand the batch over.
 pub struct EventBatch {
-    records: ::duckdb::arrow::record_batch::RecordBatch,
+    records: arrow_array::RecordBatch,
     earliest: Option<Timestamp>,
     latest: Option<Timestamp>,
     /// Each row's `q` tokens and their columns, for the keyword index.
@@ -34,11 +35,26 @@ impl EventBatch {
             .map(|r| std::mem::take(&mut r.tokens))
             .collect();
         Ok(EventBatch {
-            records: duck::batch::record_batch(rows)?,
+            records: arrow_batch::record_batch(rows)?,
             earliest,
             latest,
             tokens,
         })
+    }
+
+    /// The events as Arrow columns (`org, seq, ingested_at, irregular`, then [`layout::COLUMNS`]).
+    pub fn records(&self) -> &arrow_array::RecordBatch {
+        &self.records
+    }
+
+    /// The oldest and newest `published`, when there are events.
+    pub fn span(&self) -> Option<(Timestamp, Timestamp)> {
+        self.earliest.zip(self.latest)
+    }
+
+    /// The columns and each row's `q` tokens with their columns, for a backend to store.
+    pub fn into_parts(self) -> (arrow_array::RecordBatch, Vec<Vec<(u32, u8)>>) {
+        (self.records, self.tokens)
     }
 
     /// How many events.
@@ -227,9 +243,9 @@ pub enum StoreError {
     Database {
         /// What okwatch was doing.
         context: String,
-        /// The database's error.
+        /// The database's error (a backend's own type, boxed so that none leaks into the trait).
         #[source]
-        source: ::duckdb::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A batch could not be encoded for the database.
     #[error("encoding a batch of events: {0}")]

@@ -204,7 +204,8 @@ fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
     assert!(serve.wait().unwrap().success());
     assert!(!data.join("serve.json").exists());
 
-    let store = okwatch_store::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
+    let store =
+        okwatch_store_duckdb::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
     let stored = uuids(&store);
     let count = store.count(&EventQuery::default()).unwrap();
     assert_eq!(count as usize, stored.len(), "an event is stored twice");
@@ -426,7 +427,8 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
         .unwrap();
     assert!(serve.wait().unwrap().success());
     // Delivered by hook and read again by the poller: each event once, all of them the org's.
-    let store = okwatch_store::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
+    let store =
+        okwatch_store_duckdb::DuckDbStore::open_read_only(&data.join("okwatch.duckdb")).unwrap();
     let stored = uuids(&store);
     assert_eq!(
         store.count(&EventQuery::default()).unwrap() as usize,

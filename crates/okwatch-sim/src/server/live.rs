@@ -9,7 +9,8 @@ use crate::activity::Drawn;
 use crate::Generator;
 use chrono::{DurationRound, TimeDelta};
 use okwatch_model::{format_timestamp, Timestamp};
-use okwatch_store::{DuckDbStore, EventBatch, EventRow, Store, StoreError};
+use okwatch_store::{EventBatch, EventRow, Store, StoreError};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::Value;
 use std::sync::Arc;
 

@@ -29,7 +29,8 @@ use okwatch_okta::server::{
     LogsState,
 };
 use okwatch_okta::{links, LogsApi, LogsPolicy, OktaError};
-use okwatch_store::{DuckDbStore, Store, StoreError};
+use okwatch_store::{Store, StoreError};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -12,7 +12,8 @@ use okwatch_collect::{CollectState, Credentials, Poller, PollerConfig, Secret, S
 use okwatch_okta::server::Authenticate;
 use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
-use okwatch_store::{DuckDbStore, Store};
+use okwatch_store::Store;
+use okwatch_store_duckdb::DuckDbStore;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;

@@ -18,7 +18,8 @@ mod token;
 use crate::cli::{Cli, Command};
 use anyhow::{Context, Result};
 use okwatch_model::{format_timestamp, parse_time_bound};
-use okwatch_store::{DuckDbStore, Store};
+use okwatch_store::Store;
+use okwatch_store_duckdb::DuckDbStore;
 use std::path::{Path, PathBuf};
 
 /// Exit status: everything worked.

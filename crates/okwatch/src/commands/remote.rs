@@ -14,9 +14,10 @@ use axum::Json;
 use okwatch_model::Timestamp;
 use okwatch_query::{parse_and_validate, parse_filter, Dialect, Keywords};
 use okwatch_store::{
-    Bucket, Checkpoint, Cursor, DuckDbStore, EventBatch, EventPage, EventQuery, InsertOutcome,
-    Order, Store, StoreError, StoreStats, StoredEvent,
+    Bucket, Checkpoint, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, Store,
+    StoreError, StoreStats, StoredEvent,
 };
+use okwatch_store_duckdb::DuckDbStore;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};

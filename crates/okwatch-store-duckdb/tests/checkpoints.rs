@@ -1,7 +1,8 @@
 //! A collector's checkpoint is stored with the events it follows, read back after the store is
 //! reopened, and moves with every page, also one that held nothing new.
 
-use okwatch_store::{Checkpoint, DuckDbStore, EventBatch, EventQuery, EventRow, Store};
+use okwatch_store::{Checkpoint, EventBatch, EventQuery, EventRow, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::{json, Value};
 
 fn event(uuid: &str, published: &str) -> Value {

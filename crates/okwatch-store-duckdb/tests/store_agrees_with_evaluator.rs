@@ -5,7 +5,8 @@
 
 use okwatch_query::{matches, AttrPath, CompareOp, Expr, Keywords, Literal};
 use okwatch_sim::Generator;
-use okwatch_store::{DuckDbStore, EventQuery, EventRow, Order, Store};
+use okwatch_store::{EventQuery, EventRow, Order, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};

@@ -6,16 +6,16 @@
 use super::plan::{plan_query, rows_query, select_list, union_all, union_of, verify, Plan};
 use super::sql::quote;
 use super::{db_err, micros_literal, FETCH_CHUNK, VERIFY_CHUNK};
-use crate::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
-use crate::{
-    Bucket, Checkpoint, Cursor, EventPage, EventQuery, Order, OrgStats, StoreError, StoreStats,
-    StoredEvent,
-};
 use ::duckdb::types::{TimeUnit, ValueRef};
 use ::duckdb::Connection;
 use chrono::{Datelike, DurationRound, TimeDelta};
 use okwatch_model::Timestamp;
 use okwatch_query::{resolve, AttrPath};
+use okwatch_store::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
+use okwatch_store::{
+    Bucket, Checkpoint, Cursor, EventPage, EventQuery, Order, OrgStats, StoreError, StoreStats,
+    StoredEvent,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

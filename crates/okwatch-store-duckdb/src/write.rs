@@ -2,10 +2,10 @@
 //! index rows and a collector's checkpoint, in one transaction; purging old events. Only the
 //! writer connection, behind the store's mutex, runs these.
 
-use super::{batch, db_err, keyword_index, timestamp_literal, DuckDbStore, Inner};
-use crate::{Checkpoint, EventBatch, InsertOutcome, StoreError};
+use super::{db_err, keyword_index, timestamp_literal, DuckDbStore, Inner};
 use ::duckdb::Connection;
 use okwatch_model::Timestamp;
+use okwatch_store::{Checkpoint, EventBatch, InsertOutcome, StoreError};
 
 /// Positions (ascending) of the rows in `records` that must not be stored: already in the
 /// store, or an earlier row of the same batch has the same identity. Identity is (org, uuid,
@@ -18,7 +18,7 @@ fn repeated_rows(
     min: Timestamp,
     max: Timestamp,
 ) -> Result<Vec<i64>, StoreError> {
-    let keys = batch::keys(records)?;
+    let keys = okwatch_store::arrow_batch::keys(records)?;
     conn.execute_batch("DELETE FROM staging_keys")
         .map_err(db_err("clearing the staging table"))?;
     {
@@ -100,25 +100,25 @@ impl DuckDbStore {
             )
             .map_err(db_err("saving the collector's checkpoint"))?;
         }
-        let (Some(min), Some(max)) = (batch.earliest, batch.latest) else {
+        let Some((min, max)) = batch.span() else {
             tx.commit().map_err(db_err("committing a checkpoint"))?;
             return Ok(0);
         };
-        let repeated = repeated_rows(&tx, &batch.records, min, max)?;
+        let (records, tokens) = batch.into_parts();
+        let repeated = repeated_rows(&tx, &records, min, max)?;
         let is_new = |i: usize| repeated.binary_search(&(i as i64)).is_err();
         let fresh = if repeated.is_empty() {
-            batch.records
+            records
         } else {
-            let keep: ::duckdb::arrow::array::BooleanArray = (0..batch.records.num_rows())
-                .map(|i| Some(is_new(i)))
-                .collect();
-            ::duckdb::arrow::compute::filter_record_batch(&batch.records, &keep)
+            let keep: ::duckdb::arrow::array::BooleanArray =
+                (0..records.num_rows()).map(|i| Some(is_new(i))).collect();
+            ::duckdb::arrow::compute::filter_record_batch(&records, &keep)
                 .map_err(|e| StoreError::Encoding(e.to_string()))?
         };
         let stored = fresh.num_rows() as u64;
         if stored > 0 {
             let now = chrono::Utc::now().timestamp_micros();
-            let fresh = batch::with_arrival(fresh, first_seq, now)?;
+            let fresh = okwatch_store::arrow_batch::with_arrival(fresh, first_seq, now)?;
             let mut appender = tx
                 .appender("events")
                 .map_err(db_err("opening the appender"))?;
@@ -126,8 +126,7 @@ impl DuckDbStore {
                 .append_record_batch(fresh)
                 .map_err(db_err("storing events"))?;
             appender.flush().map_err(db_err("storing events"))?;
-            let new_tokens = batch
-                .tokens
+            let new_tokens = tokens
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| is_new(*i))

@@ -1,7 +1,8 @@
 //! Storing the same event twice changes nothing, whether the copies arrive in one batch, in two
 //! batches, or mixed with new events; and new events get consecutive arrival numbers.
 
-use okwatch_store::{DuckDbStore, EventBatch, EventQuery, EventRow, Order, Store};
+use okwatch_store::{EventBatch, EventQuery, EventRow, Order, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::{json, Value};
 
 fn event(uuid: &str, published: &str) -> Value {

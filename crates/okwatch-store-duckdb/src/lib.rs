@@ -1,4 +1,5 @@
-//! The embedded store: one DuckDB file, no server.
+//! okwatch's embedded store: the [`Store`] trait on one DuckDB file, no server. The only crate
+//! that links DuckDB.
 //!
 //! DuckDB is columnar and compresses each column on its own, which suits System Log data: a few
 //! hundred distinct event types, user agents and cities repeated millions of times. There are
@@ -11,22 +12,21 @@
 //! consistent snapshot of committed data, so a long search never holds up a collector's insert
 //! and an insert never holds up a search.
 
-pub(crate) mod batch;
 mod keyword_index;
 mod plan;
 mod read;
 pub mod sql;
 mod write;
 
-use crate::layout::{Kind, COLUMNS};
-use crate::{
-    Bucket, Checkpoint, EventBatch, EventPage, EventQuery, InsertOutcome, Store, StoreError,
-    StoreStats, StoredEvent,
-};
 use ::duckdb::types::ValueRef;
 use ::duckdb::Connection;
 use okwatch_model::Timestamp;
 use okwatch_query::AttrPath;
+use okwatch_store::layout::{Kind, COLUMNS};
+use okwatch_store::{
+    Bucket, Checkpoint, EventBatch, EventPage, EventQuery, InsertOutcome, Store, StoreError,
+    StoreStats, StoredEvent,
+};
 use read::Reader;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -96,7 +96,10 @@ impl Drop for Loan<'_> {
 
 pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
     let context = context.into();
-    move |source| StoreError::Database { context, source }
+    move |source| StoreError::Database {
+        context,
+        source: Box::new(source),
+    }
 }
 
 /// Like [`db_err`], recognising a store held by another process. DuckDB reports it only in
@@ -109,7 +112,10 @@ fn open_err(path: &Path, context: impl Into<String>) -> impl FnOnce(::duckdb::Er
         if detail.contains("Could not set lock on file") {
             StoreError::Busy { path, detail }
         } else {
-            StoreError::Database { context, source }
+            StoreError::Database {
+                context,
+                source: Box::new(source),
+            }
         }
     }
 }
@@ -385,7 +391,7 @@ impl Store for DuckDbStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EventRow;
+    use okwatch_store::EventRow;
     use serde_json::json;
     use std::sync::mpsc;
     use std::time::Duration;

@@ -1,15 +1,17 @@
-//! Encodes decomposed events as one Arrow record batch, the form DuckDB's appender copies a
-//! vector at a time. Encoding runs on the thread that decomposed the events: freeing their
-//! strings on another thread made the two threads fight over the allocator's lock.
+//! Decomposed events as one Arrow record batch: the form a backend copies in (DuckDB's appender
+//! takes it a vector at a time). Encoding runs on the thread that decomposed the events:
+//! freeing their strings on another thread made the two threads fight over the allocator's
+//! lock. Also the Arrow helpers a backend needs to store a batch: arrival numbers, and the key
+//! columns for the duplicate check.
 
 use crate::layout::{Cell, EventRow, Kind, COLUMNS};
 use crate::StoreError;
-use ::duckdb::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, StringBuilder,
-    TimestampMicrosecondArray, TimestampMicrosecondBuilder,
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use ::duckdb::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
-use ::duckdb::arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_array::{Array, ArrayRef, Int64Array, TimestampMicrosecondArray};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use std::sync::Arc;
 
 enum Builder {

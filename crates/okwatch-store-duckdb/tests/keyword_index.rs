@@ -5,7 +5,8 @@
 use chrono::{TimeZone, Utc};
 use okwatch_query::Keywords;
 use okwatch_sim::Generator;
-use okwatch_store::{DuckDbStore, EventBatch, EventQuery, EventRow, Store};
+use okwatch_store::{EventBatch, EventQuery, EventRow, Store};
+use okwatch_store_duckdb::DuckDbStore;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

@@ -8,8 +8,8 @@
 //! two, so the pair stays sound through any nesting. The result is the evaluator's answer,
 //! computed mostly by DuckDB.
 
-use crate::layout::{column_for, Column, Kind, COLUMNS};
 use okwatch_query::{AttrPath, CompareOp, Expr, Keywords, Literal, TOKEN_BOUNDARIES};
+use okwatch_store::layout::{column_for, Column, Kind, COLUMNS};
 
 /// A compiled predicate (see the module docs).
 #[derive(Debug, Clone, PartialEq)]
@@ -203,7 +203,7 @@ fn enclosing_json(segments: &[String]) -> (&'static Column, &[String]) {
         .filter(|c| dotted == c.path || dotted.starts_with(&format!("{}.", c.path)))
         .max_by_key(|c| c.path.len())
         .map(|c| (c, &segments[c.segments().count()..]))
-        .unwrap_or((&COLUMNS[crate::layout::EXTRA], segments))
+        .unwrap_or((&COLUMNS[okwatch_store::layout::EXTRA], segments))
 }
 
 /// JSON text of a string as serde_json writes it, without the surrounding quotes.

@@ -5,9 +5,9 @@ use super::keyword_index;
 use super::read::Reader;
 use super::sql::{compile_filter, compile_keywords, quote, Pred, Rows};
 use super::{sql_type, timestamp_literal};
-use crate::layout::{Column, Kind, COLUMNS};
-use crate::{EventQuery, Order, StoreError};
 use okwatch_query::matches;
+use okwatch_store::layout::{Column, Kind, COLUMNS};
+use okwatch_store::{EventQuery, Order, StoreError};
 use serde_json::Value;
 
 /// A query compiled for regular and for irregular rows (see [`Rows`]).

@@ -16,8 +16,8 @@
 //! still decides each row. A row whose `columns` is NULL (written before columns were
 //! recorded) stands for every column.
 //!
-//! [`COLUMNS`]: crate::layout::COLUMNS
-//! [`search_rank`]: crate::layout::search_rank
+//! [`COLUMNS`]: okwatch_store::layout::COLUMNS
+//! [`search_rank`]: okwatch_store::layout::search_rank
 
 use ::duckdb::arrow::array::{ArrayRef, Int32Array, Int64Array};
 use ::duckdb::arrow::datatypes::{DataType, Field, Schema};
@@ -29,7 +29,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use super::db_err;
-use crate::StoreError;
+use okwatch_store::StoreError;
 
 /// log2 of the rows per index block: DuckDB's vector size, the unit its scans skip.
 pub const BLOCK_SHIFT: u32 = 11;
@@ -152,7 +152,7 @@ pub struct Hits {
     /// For each keyword (in [`Keywords::words`] order), a mask of the [`COLUMNS`] that can hold
     /// its matches, or `None` when any column can.
     ///
-    /// [`COLUMNS`]: crate::layout::COLUMNS
+    /// [`COLUMNS`]: okwatch_store::layout::COLUMNS
     pub word_columns: Vec<Option<u64>>,
 }
 
