@@ -75,6 +75,18 @@ fn stored_uuids(store: &dyn Store) -> (HashSet<String>, usize) {
     (uuids, n)
 }
 
+/// A checkpoint as a previous run of the poller would have left it.
+fn save_checkpoint(store: &DuckDbStore, state: &serde_json::Value) {
+    let checkpoint = Checkpoint {
+        org: ORG.into(),
+        collector: COLLECTOR.into(),
+        state: state.to_string(),
+    };
+    store
+        .insert_collected(EventBatch::encode(Vec::new()).unwrap(), &checkpoint)
+        .unwrap();
+}
+
 struct Running {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<Result<(), PollError>>,
@@ -211,16 +223,7 @@ async fn a_cursor_okta_no_longer_accepts_falls_back_to_since_and_loses_nothing()
         "next": format!("{base}/api/v1/logs?after=not-a-cursor&limit=200"),
         "newest_published": format_timestamp(newest),
     });
-    store
-        .insert_collected(
-            EventBatch::encode(Vec::new()).unwrap(),
-            &Checkpoint {
-                org: ORG.into(),
-                collector: COLLECTOR.into(),
-                state: state.to_string(),
-            },
-        )
-        .unwrap();
+    save_checkpoint(&store, &state);
     let status = StatusBoard::default();
     let poller = spawn_poller(poller_config(&base, TOKEN), store.clone(), &status);
     let started = Instant::now();
@@ -351,16 +354,7 @@ async fn an_outage_longer_than_oktas_retention_is_reported_as_a_gap() {
         "next": format!("{base}/api/v1/logs?since={}&limit=200", format_timestamp(Utc::now() - TimeDelta::days(1))),
         "newest_published": format_timestamp(last_seen),
     });
-    store
-        .insert_collected(
-            EventBatch::encode(Vec::new()).unwrap(),
-            &Checkpoint {
-                org: ORG.into(),
-                collector: COLLECTOR.into(),
-                state: state.to_string(),
-            },
-        )
-        .unwrap();
+    save_checkpoint(&store, &state);
     let status = StatusBoard::default();
     let poller = spawn_poller(poller_config(&base, TOKEN), store, &status);
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -38,6 +38,21 @@ fn start_serve(data: &Path, config: &Path) -> (Child, String) {
     (child, url)
 }
 
+/// Serves the simulated org on a free port and starts its live clock; returns its URL and the
+/// clock, to stop it.
+fn serve_sim(
+    runtime: &tokio::runtime::Runtime,
+    sim: &std::sync::Arc<Simulator>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = sim.router();
+    runtime.spawn(async move { axum::serve(listener, router).await });
+    (url, runtime.spawn(sim.clone().run()))
+}
+
 fn write_config(dir: &Path, sim_url: &str) -> std::path::PathBuf {
     let path = dir.join("okwatch.toml");
     std::fs::write(
@@ -117,13 +132,7 @@ fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
         incidents: Vec::new(),
     })
     .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let sim_url = format!("http://{}", listener.local_addr().unwrap());
-    let router = sim.router();
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    let clock = runtime.spawn(sim.clone().run());
+    let (sim_url, clock) = serve_sim(&runtime, &sim);
     let config = write_config(dir.path(), &sim_url);
 
     // Killed without warning, during the backfill and then while tailing live activity.
@@ -303,13 +312,7 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
         incidents: Vec::new(),
     })
     .unwrap();
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let sim_url = format!("http://{}", listener.local_addr().unwrap());
-    let router = sim.router();
-    runtime.spawn(async move { axum::serve(listener, router).await });
-    let clock = runtime.spawn(sim.clone().run());
+    let (sim_url, clock) = serve_sim(&runtime, &sim);
     // Polling only every 30 s: live events reach okwatch by hook first.
     let config = dir.path().join("okwatch.toml");
     std::fs::write(

@@ -107,6 +107,26 @@ struct WireEvent {
     event: Value,
 }
 
+impl From<StoredEvent> for WireEvent {
+    fn from(e: StoredEvent) -> WireEvent {
+        WireEvent {
+            org: e.org,
+            seq: e.seq,
+            event: e.event,
+        }
+    }
+}
+
+impl From<WireEvent> for StoredEvent {
+    fn from(e: WireEvent) -> StoredEvent {
+        StoredEvent {
+            org: e.org,
+            seq: e.seq,
+            event: e.event,
+        }
+    }
+}
+
 fn bucket_name(bucket: Bucket) -> &'static str {
     bucket.name()
 }
@@ -166,15 +186,7 @@ fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> 
     Ok(match op {
         "search" => {
             let page = store.search(&query()?).map_err(store_error)?;
-            let events: Vec<WireEvent> = page
-                .events
-                .into_iter()
-                .map(|e| WireEvent {
-                    org: e.org,
-                    seq: e.seq,
-                    event: e.event,
-                })
-                .collect();
+            let events: Vec<WireEvent> = page.events.into_iter().map(WireEvent::from).collect();
             json!({ "events": events, "next": page.next.map(|c| c.encode()) })
         }
         "count" => json!({ "count": store.count(&query()?).map_err(store_error)? }),
@@ -193,7 +205,7 @@ fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> 
             let org: Option<String> = field(&body, "org")?;
             let uuid: String = field(&body, "uuid")?;
             let found = store.get(org.as_deref(), &uuid).map_err(store_error)?;
-            json!({ "event": found.map(|e| WireEvent { org: e.org, seq: e.seq, event: e.event }) })
+            json!({ "event": found.map(WireEvent::from) })
         }
         "stats" => {
             let stats = store.stats().map_err(store_error)?;
@@ -318,15 +330,7 @@ impl Store for RemoteStore {
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
         let page: WirePage = self.call("search", json!({ "query": WireQuery::of(query) }))?;
         Ok(EventPage {
-            events: page
-                .events
-                .into_iter()
-                .map(|e| StoredEvent {
-                    org: e.org,
-                    seq: e.seq,
-                    event: e.event,
-                })
-                .collect(),
+            events: page.events.into_iter().map(StoredEvent::from).collect(),
             next: page.next.map(|c| Cursor::decode(&c)).transpose()?,
         })
     }
@@ -373,11 +377,7 @@ impl Store for RemoteStore {
             event: Option<WireEvent>,
         }
         let found: Found = self.call("get", json!({ "org": org, "uuid": uuid }))?;
-        Ok(found.event.map(|e| StoredEvent {
-            org: e.org,
-            seq: e.seq,
-            event: e.event,
-        }))
+        Ok(found.event.map(StoredEvent::from))
     }
 
     fn purge_before(&self, _: Timestamp) -> Result<u64, StoreError> {
