@@ -138,7 +138,7 @@ pub struct EventQuery {
 }
 
 /// One stored event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StoredEvent {
     /// The org it belongs to.
     pub org: String,
@@ -206,7 +206,7 @@ impl Bucket {
 }
 
 /// Size and span of what is stored.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct StoreStats {
     /// Number of events.
     pub events: u64,
@@ -221,7 +221,7 @@ pub struct StoreStats {
 }
 
 /// What is stored for one org, and how fresh it is.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OrgStats {
     /// The org's name.
     pub org: String,

@@ -100,37 +100,6 @@ impl WireQuery {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct WireEvent {
-    org: String,
-    seq: i64,
-    event: Value,
-}
-
-impl From<StoredEvent> for WireEvent {
-    fn from(e: StoredEvent) -> WireEvent {
-        WireEvent {
-            org: e.org,
-            seq: e.seq,
-            event: e.event,
-        }
-    }
-}
-
-impl From<WireEvent> for StoredEvent {
-    fn from(e: WireEvent) -> StoredEvent {
-        StoredEvent {
-            org: e.org,
-            seq: e.seq,
-            event: e.event,
-        }
-    }
-}
-
-fn bucket_name(bucket: Bucket) -> &'static str {
-    bucket.name()
-}
-
 fn bucket_of(name: &str) -> Option<Bucket> {
     [Bucket::Hour, Bucket::Day, Bucket::Week, Bucket::Month]
         .into_iter()
@@ -186,8 +155,7 @@ fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> 
     Ok(match op {
         "search" => {
             let page = store.search(&query()?).map_err(store_error)?;
-            let events: Vec<WireEvent> = page.events.into_iter().map(WireEvent::from).collect();
-            json!({ "events": events, "next": page.next.map(|c| c.encode()) })
+            json!({ "events": page.events, "next": page.next.map(|c| c.encode()) })
         }
         "count" => json!({ "count": store.count(&query()?).map_err(store_error)? }),
         "group" => {
@@ -205,21 +173,9 @@ fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> 
             let org: Option<String> = field(&body, "org")?;
             let uuid: String = field(&body, "uuid")?;
             let found = store.get(org.as_deref(), &uuid).map_err(store_error)?;
-            json!({ "event": found.map(WireEvent::from) })
+            json!({ "event": found })
         }
-        "stats" => {
-            let stats = store.stats().map_err(store_error)?;
-            json!({
-                "events": stats.events,
-                "oldest": stats.oldest,
-                "newest": stats.newest,
-                "bytes_on_disk": stats.bytes_on_disk,
-                "orgs": stats.orgs.iter().map(|o| json!({
-                    "org": o.org, "events": o.events, "oldest": o.oldest,
-                    "newest": o.newest, "last_stored": o.last_stored,
-                })).collect::<Vec<_>>(),
-            })
-        }
+        "stats" => json!(store.stats().map_err(store_error)?),
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -288,12 +244,13 @@ impl RemoteStore {
                 .unwrap_or_else(|_| Err(StoreError::Remote("the request panicked".into())))
         })
     }
+}
 
-    fn read_only(&self) -> StoreError {
-        StoreError::Remote(
-            "okwatch serve holds the store: this command cannot write through it; stop the server first".into(),
-        )
-    }
+/// Why a reading store refuses to write.
+fn read_only() -> StoreError {
+    StoreError::Remote(
+        "okwatch serve holds the store: this command cannot write through it; stop the server first".into(),
+    )
 }
 
 /// Sends JSON without reqwest's `json` feature.
@@ -310,27 +267,27 @@ impl JsonBody for reqwest::RequestBuilder {
 
 #[derive(Deserialize)]
 struct WirePage {
-    events: Vec<WireEvent>,
+    events: Vec<StoredEvent>,
     next: Option<String>,
 }
 
 impl Store for RemoteStore {
     fn insert(&self, _: EventBatch) -> Result<InsertOutcome, StoreError> {
-        Err(self.read_only())
+        Err(read_only())
     }
 
     fn insert_collected(&self, _: EventBatch, _: &Checkpoint) -> Result<InsertOutcome, StoreError> {
-        Err(self.read_only())
+        Err(read_only())
     }
 
     fn checkpoint_of(&self, _: &str, _: &str) -> Result<Option<Checkpoint>, StoreError> {
-        Err(self.read_only())
+        Err(read_only())
     }
 
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
         let page: WirePage = self.call("search", json!({ "query": WireQuery::of(query) }))?;
         Ok(EventPage {
-            events: page.events.into_iter().map(StoredEvent::from).collect(),
+            events: page.events,
             next: page.next.map(|c| Cursor::decode(&c)).transpose()?,
         })
     }
@@ -367,58 +324,25 @@ impl Store for RemoteStore {
         struct Buckets {
             buckets: Vec<(Timestamp, u64)>,
         }
-        let body = json!({ "query": WireQuery::of(query), "bucket": bucket_name(bucket) });
+        let body = json!({ "query": WireQuery::of(query), "bucket": bucket.name() });
         Ok(self.call::<Buckets>("histogram", body)?.buckets)
     }
 
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
         #[derive(Deserialize)]
         struct Found {
-            event: Option<WireEvent>,
+            event: Option<StoredEvent>,
         }
         let found: Found = self.call("get", json!({ "org": org, "uuid": uuid }))?;
-        Ok(found.event.map(StoredEvent::from))
+        Ok(found.event)
     }
 
     fn purge_before(&self, _: Timestamp) -> Result<u64, StoreError> {
-        Err(self.read_only())
+        Err(read_only())
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
-        #[derive(Deserialize)]
-        struct WireOrg {
-            org: String,
-            events: u64,
-            oldest: Option<Timestamp>,
-            newest: Option<Timestamp>,
-            last_stored: Option<Timestamp>,
-        }
-        #[derive(Deserialize)]
-        struct WireStats {
-            events: u64,
-            oldest: Option<Timestamp>,
-            newest: Option<Timestamp>,
-            bytes_on_disk: Option<u64>,
-            orgs: Vec<WireOrg>,
-        }
-        let s: WireStats = self.call("stats", json!({}))?;
-        Ok(StoreStats {
-            events: s.events,
-            oldest: s.oldest,
-            newest: s.newest,
-            bytes_on_disk: s.bytes_on_disk,
-            orgs: s
-                .orgs
-                .into_iter()
-                .map(|o| okwatch_store::OrgStats {
-                    org: o.org,
-                    events: o.events,
-                    oldest: o.oldest,
-                    newest: o.newest,
-                    last_stored: o.last_stored,
-                })
-                .collect(),
-        })
+        self.call("stats", json!({}))
     }
 }
 
@@ -427,6 +351,9 @@ impl Store for RemoteStore {
 pub struct LocalReader {
     path: PathBuf,
     data_dir: PathBuf,
+    /// The client of the server last found in `serve.json`, reused while that file names the
+    /// same run (`search --all` asks once per page).
+    remote: std::sync::Mutex<Option<Arc<RemoteStore>>>,
 }
 
 impl LocalReader {
@@ -435,6 +362,20 @@ impl LocalReader {
         LocalReader {
             path: super::store_path(data_dir),
             data_dir: data_dir.to_path_buf(),
+            remote: Default::default(),
+        }
+    }
+
+    /// A client of the running server, made once per server run.
+    fn remote(&self, server: LocalServer) -> Result<Arc<RemoteStore>, StoreError> {
+        let mut cached = self.remote.lock().unwrap_or_else(|e| e.into_inner());
+        match cached.as_ref() {
+            Some(remote) if remote.server.token == server.token => Ok(remote.clone()),
+            _ => {
+                let remote = Arc::new(RemoteStore::new(server)?);
+                *cached = Some(remote.clone());
+                Ok(remote)
+            }
         }
     }
 
@@ -442,7 +383,7 @@ impl LocalReader {
         match DuckDbStore::open_read_only(&self.path) {
             Ok(store) => call(&store),
             Err(busy @ StoreError::Busy { .. }) => match local::read(&self.data_dir) {
-                Some(server) => call(&RemoteStore::new(server)?),
+                Some(server) => call(self.remote(server)?.as_ref()),
                 // Held by something that is not a server (an import): say so.
                 None => Err(busy),
             },
@@ -453,11 +394,11 @@ impl LocalReader {
 
 impl Store for LocalReader {
     fn insert(&self, _: EventBatch) -> Result<InsertOutcome, StoreError> {
-        Err(StoreError::Remote("reading only".into()))
+        Err(read_only())
     }
 
     fn insert_collected(&self, _: EventBatch, _: &Checkpoint) -> Result<InsertOutcome, StoreError> {
-        Err(StoreError::Remote("reading only".into()))
+        Err(read_only())
     }
 
     fn checkpoint_of(&self, org: &str, collector: &str) -> Result<Option<Checkpoint>, StoreError> {
@@ -494,7 +435,7 @@ impl Store for LocalReader {
     }
 
     fn purge_before(&self, _: Timestamp) -> Result<u64, StoreError> {
-        Err(StoreError::Remote("reading only".into()))
+        Err(read_only())
     }
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
