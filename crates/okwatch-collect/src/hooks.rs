@@ -11,7 +11,7 @@
 use crate::credentials::Credentials;
 use crate::secret::Secret;
 use crate::status::StatusBoard;
-use okwatch_store::{EventBatch, EventRow, InsertOutcome, Store, StoreError};
+use okwatch_store::{EventBatch, InsertOutcome, Store, StoreError};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use serde_json::{json, Value};
 
@@ -93,17 +93,11 @@ pub fn store_delivery(
     org: &str,
     events: Vec<Value>,
 ) -> Result<Stored, StoreError> {
-    let mut rows = Vec::with_capacity(events.len());
-    let mut rejected = 0;
-    for event in events {
-        match EventRow::decompose(org, event) {
-            Ok(row) => rows.push(row),
-            Err(e) => {
-                rejected += 1;
-                tracing::warn!(%org, "an event delivered by hook cannot be stored: {e}");
-            }
-        }
+    let (rows, refused) = crate::intake::decompose(org, events);
+    for (reason, _) in &refused {
+        tracing::warn!(%org, "an event delivered by hook cannot be stored: {reason}");
     }
+    let rejected = refused.len() as u64;
     let outcome = store.insert(EventBatch::encode(rows)?)?;
     status.update(org, |s| {
         s.hook_deliveries += 1;

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod credentials;
 mod hook_event_types;
 pub mod hooks;
+mod intake;
 /// The HTTP client (shared with the simulator, in okwatch-okta).
 pub mod http {
     pub use okwatch_okta::client::client;

@@ -25,7 +25,7 @@ use crate::status::{CollectState, Gap, RateLimitStatus, StatusBoard};
 use chrono::{TimeDelta, Utc};
 use okwatch_model::{format_timestamp, published_of, Timestamp};
 use okwatch_okta::links;
-use okwatch_store::{Checkpoint, EventBatch, EventRow, InsertOutcome, Store, StoreError};
+use okwatch_store::{Checkpoint, EventBatch, InsertOutcome, Store, StoreError};
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LINK};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -494,16 +494,7 @@ fn store_page(
     checkpoint: &Checkpoint,
     rejects_dir: Option<PathBuf>,
 ) -> Result<StoredPage, StoreError> {
-    let mut rows = Vec::with_capacity(events.len());
-    let mut rejected = Vec::new();
-    for event in events {
-        // Kept for the rejects file: decomposing consumes the event.
-        let original = event.clone();
-        match EventRow::decompose(org, event) {
-            Ok(row) => rows.push(row),
-            Err(e) => rejected.push((e.to_string(), original)),
-        }
-    }
+    let (rows, rejected) = crate::intake::decompose(org, events);
     if !rejected.is_empty() {
         keep_aside(org, &rejected, rejects_dir);
     }
