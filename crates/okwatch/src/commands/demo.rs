@@ -9,7 +9,6 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use okwatch_collect::hooks::HookAdmin;
 use okwatch_collect::{CollectState, Credentials, Poller, PollerConfig, Secret, StatusBoard};
-use okwatch_okta::server::Authenticate;
 use okwatch_sim::incidents::IncidentKind;
 use okwatch_sim::server::{SimConfig, Simulator};
 use okwatch_store::Store;
@@ -139,19 +138,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         let api_listener = bind("127.0.0.1:8080").await?;
         let api = api_listener.local_addr()?;
         // Like `okwatch serve`: other commands on the demo's data directory go through it.
-        let local_token = okwatch_okta::random::base62(40);
-        let auth: Arc<dyn Authenticate> = Arc::new(super::local::ServeAuth::new(
-            tokens,
-            Secret::new(local_token.clone()),
-        ));
-        super::local::write(
-            &demo_dir,
-            &super::local::LocalServer {
-                url: super::local::loopback_url(api),
-                token: local_token,
-                pid: std::process::id(),
-            },
-        )?;
+        let (access, auth) = super::local::LocalAccess::new(tokens);
+        let _published = access.publish(&demo_dir, api)?;
         // Live events also come by Event Hook, as they would from a real org.
         let hook_secret = Secret::new(okwatch_okta::random::base62(32));
         let app = crate::api::router(crate::api::ApiParts {
@@ -187,7 +175,6 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         );
         super::stop_signal().await;
         let _ = stop.send(true);
-        super::local::remove(&demo_dir);
         Ok::<_, anyhow::Error>(())
     })
     .context("running the demo")?;

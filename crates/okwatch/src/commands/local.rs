@@ -27,7 +27,7 @@ fn path(data_dir: &Path) -> PathBuf {
 }
 
 /// The URL this machine reaches a server listening on `address` by.
-pub fn loopback_url(address: SocketAddr) -> String {
+fn loopback_url(address: SocketAddr) -> String {
     let ip = match address.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
@@ -36,8 +36,52 @@ pub fn loopback_url(address: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, address.port()))
 }
 
+/// The credential of one server run: its API accepts it beside the API tokens, and other
+/// okwatch commands find it in `serve.json` once the server listens.
+pub struct LocalAccess {
+    token: String,
+}
+
+/// `serve.json` while it is published; dropping this withdraws it, on every way out.
+pub struct Published {
+    data_dir: PathBuf,
+}
+
+impl LocalAccess {
+    /// A new credential, and who may call the server: the API `tokens` and it.
+    pub fn new(tokens: TokenStore) -> (LocalAccess, std::sync::Arc<dyn Authenticate>) {
+        let token = okwatch_okta::random::base62(40);
+        let auth = ServeAuth {
+            tokens,
+            local: Secret::new(token.clone()),
+        };
+        (LocalAccess { token }, std::sync::Arc::new(auth))
+    }
+
+    /// Tells other commands that the server listening on `address` answers for `data_dir`.
+    pub fn publish(self, data_dir: &Path, address: SocketAddr) -> Result<Published> {
+        write(
+            data_dir,
+            &LocalServer {
+                url: loopback_url(address),
+                token: self.token,
+                pid: std::process::id(),
+            },
+        )?;
+        Ok(Published {
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for Published {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(path(&self.data_dir));
+    }
+}
+
 /// Publishes the running server.
-pub fn write(data_dir: &Path, server: &LocalServer) -> Result<()> {
+fn write(data_dir: &Path, server: &LocalServer) -> Result<()> {
     let text = serde_json::to_vec_pretty(server).expect("serialisable");
     // Created owner-only, renamed into place: nobody reads half a file or another user's
     // credential.
@@ -48,11 +92,6 @@ pub fn write(data_dir: &Path, server: &LocalServer) -> Result<()> {
     Ok(())
 }
 
-/// Withdraws it (at shutdown).
-pub fn remove(data_dir: &Path) {
-    let _ = std::fs::remove_file(path(data_dir));
-}
-
 /// The server running on `data_dir`, if one said so.
 pub fn read(data_dir: &Path) -> Option<LocalServer> {
     let text = std::fs::read(path(data_dir)).ok()?;
@@ -60,16 +99,9 @@ pub fn read(data_dir: &Path) -> Option<LocalServer> {
 }
 
 /// Who may call `okwatch serve`: its API tokens, and the local credential of this run.
-pub struct ServeAuth {
+struct ServeAuth {
     tokens: TokenStore,
     local: Secret,
-}
-
-impl ServeAuth {
-    /// Accepts `tokens` and `local`.
-    pub fn new(tokens: TokenStore, local: Secret) -> ServeAuth {
-        ServeAuth { tokens, local }
-    }
 }
 
 impl Authenticate for ServeAuth {

@@ -2,13 +2,12 @@
 //! configuration, and serves the stored history (Okta's System Log API, MCP), `/health` and a
 //! status API; other okwatch commands reach it through `DATA_DIR/serve.json`.
 
-use super::local::{self, LocalServer, ServeAuth};
+use super::local::LocalAccess;
 use super::{open_store, token_store, EXIT_OK};
 use crate::cli::ServeArgs;
 use crate::config::OrgConfig;
 use anyhow::{Context, Result};
-use okwatch_collect::{Poller, PollerConfig, Secret, StatusBoard};
-use okwatch_okta::server::Authenticate;
+use okwatch_collect::{Poller, PollerConfig, StatusBoard};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,9 +36,7 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             "note: there are no API tokens yet; make one with: okwatch token create --name NAME"
         );
     }
-    let local_token = okwatch_okta::random::base62(40);
-    let auth: Arc<dyn Authenticate> =
-        Arc::new(ServeAuth::new(tokens, Secret::new(local_token.clone())));
+    let (access, auth) = LocalAccess::new(tokens);
     let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -69,14 +66,7 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         });
         let listener = super::listen(&listen).await?;
         let address = listener.local_addr()?;
-        local::write(
-            &data_dir,
-            &LocalServer {
-                url: local::loopback_url(address),
-                token: local_token,
-                pid: std::process::id(),
-            },
-        )?;
+        let _published = access.publish(&data_dir, address)?;
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
         eprintln!("okwatch serve: MCP (streamable HTTP) at http://{address}/mcp");
         eprintln!("okwatch serve: health at http://{address}/health, status: okwatch status");
@@ -100,7 +90,6 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         if drained.is_err() {
             eprintln!("okwatch serve: a collector did not stop within {STOP_GRACE:?}");
         }
-        local::remove(&data_dir);
         served
     })?;
     Ok(EXIT_OK)
