@@ -7,6 +7,22 @@ use ::duckdb::Connection;
 use okwatch_model::Timestamp;
 use okwatch_store::{Checkpoint, EventBatch, InsertOutcome, StoreError};
 
+/// Appends `records` to `table` through DuckDB's appender (a vector at a time).
+fn append(
+    conn: &Connection,
+    table: &str,
+    records: ::duckdb::arrow::record_batch::RecordBatch,
+    doing: &str,
+) -> Result<(), StoreError> {
+    let mut appender = conn
+        .appender(table)
+        .map_err(db_err("opening the appender"))?;
+    appender
+        .append_record_batch(records)
+        .map_err(db_err(doing))?;
+    appender.flush().map_err(db_err(doing))
+}
+
 /// Positions (ascending) of the rows in `records` that must not be stored: already in the
 /// store, or an earlier row of the same batch has the same identity. Identity is (org, uuid,
 /// published): real uuids are unique, and a repeated event has the same `published`, which lets
@@ -21,15 +37,7 @@ fn repeated_rows(
     let keys = okwatch_store::arrow_batch::keys(records)?;
     conn.execute_batch("DELETE FROM staging_keys")
         .map_err(db_err("clearing the staging table"))?;
-    {
-        let mut appender = conn
-            .appender("staging_keys")
-            .map_err(db_err("opening the appender"))?;
-        appender
-            .append_record_batch(keys)
-            .map_err(db_err("staging event keys"))?;
-        appender.flush().map_err(db_err("staging event keys"))?;
-    }
+    append(conn, "staging_keys", keys, "staging event keys")?;
     let sql = format!(
         "SELECT i FROM staging_keys s
          QUALIFY row_number() OVER (PARTITION BY org, uuid, published ORDER BY i) > 1
@@ -119,13 +127,7 @@ impl DuckDbStore {
         if stored > 0 {
             let now = chrono::Utc::now().timestamp_micros();
             let fresh = okwatch_store::arrow_batch::with_arrival(fresh, first_seq, now)?;
-            let mut appender = tx
-                .appender("events")
-                .map_err(db_err("opening the appender"))?;
-            appender
-                .append_record_batch(fresh)
-                .map_err(db_err("storing events"))?;
-            appender.flush().map_err(db_err("storing events"))?;
+            append(&tx, "events", fresh, "storing events")?;
             let new_tokens = tokens
                 .iter()
                 .enumerate()
@@ -133,13 +135,7 @@ impl DuckDbStore {
                 .zip(first_seq..)
                 .map(|((_, tokens), seq)| (seq, tokens.as_slice()));
             if let Some(index_rows) = inner.open_block.rows_for(new_tokens)? {
-                let mut appender = tx
-                    .appender("keyword_blocks")
-                    .map_err(db_err("opening the appender"))?;
-                appender
-                    .append_record_batch(index_rows)
-                    .map_err(db_err("indexing keywords"))?;
-                appender.flush().map_err(db_err("indexing keywords"))?;
+                append(&tx, "keyword_blocks", index_rows, "indexing keywords")?;
             }
         }
         tx.commit().map_err(db_err("committing events"))?;
