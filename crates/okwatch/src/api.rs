@@ -184,13 +184,12 @@ async fn hook_deliver(
         hooks::store_delivery(store.as_ref() as &dyn Store, &status, &name, events)
     })
     .await;
-    match stored {
-        Ok(Ok(_)) => StatusCode::OK.into_response(),
+    match stored
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()))
+    {
+        Ok(_) => StatusCode::OK.into_response(),
         // A 5xx: Okta retries once, and the poller reads the events anyway.
-        Ok(Err(e)) => {
-            tracing::error!(%org, "storing an Event Hook delivery failed: {e}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
         Err(e) => {
             tracing::error!(%org, "storing an Event Hook delivery failed: {e}");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
