@@ -12,7 +12,7 @@ use crate::credentials::Credentials;
 use crate::secret::Secret;
 use crate::status::StatusBoard;
 use okwatch_store::{EventBatch, InsertOutcome, Store, StoreError};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{json, Value};
 
 pub use crate::hook_event_types::HOOK_EVENT_TYPES;
@@ -138,6 +138,14 @@ impl HookInfo {
 /// A failed call to Okta's Event Hooks API.
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
+    /// No credentials could be had for the request (a service app's token was refused).
+    #[error("authorizing {url}: {error}")]
+    Credentials {
+        /// The URL.
+        url: String,
+        /// Why.
+        error: String,
+    },
     /// The request did not get an answer.
     #[error("calling {url}: {error}")]
     Transport {
@@ -189,13 +197,19 @@ impl HookAdmin {
         body: Option<&Value>,
     ) -> Result<Value, ManageError> {
         let url = format!("{}{path}", self.base);
+        let authorization = self
+            .credentials
+            .authorize(&self.client, &method, &url)
+            .await
+            .map_err(|e| ManageError::Credentials {
+                url: url.clone(),
+                error: e.to_string(),
+            })?;
         let mut request = self
             .client
             .request(method, &url)
-            .header(ACCEPT, "application/json");
-        if let Some(authorization) = self.credentials.authorization() {
-            request = request.header(AUTHORIZATION, authorization);
-        }
+            .header(ACCEPT, "application/json")
+            .headers(authorization);
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/json")

@@ -13,11 +13,13 @@ mod intake;
 pub mod http {
     pub use okwatch_okta::client::client;
 }
+pub mod oauth;
 pub mod poller;
 pub mod secret;
 pub mod status;
 
 pub use credentials::Credentials;
+pub use oauth::{AuthError, OAuthClient, OAuthSettings};
 pub use poller::{PollError, Poller, PollerConfig};
 pub use secret::Secret;
 pub use status::{CollectState, OrgStatus, StatusBoard};

@@ -12,7 +12,9 @@
 //! - a broken connection, a timeout or a 5xx: the same request again, after an exponential,
 //!   jittered pause;
 //! - 429: no request before the reset Okta announced (measured on Okta's clock);
-//! - 401 or 403: the org stops, with the reason in its status; its checkpoint never moves;
+//! - 401 or 403: the org stops, with the reason in its status; its checkpoint never moves (a
+//!   service app's first 401 only makes it ask for a new access token);
+//! - the token endpoint refusing the service app: the same as a 401; failing: as a 5xx;
 //! - 400 on a saved `next` link (Okta no longer accepts the cursor): start again from the
 //!   newest stored `published` minus an overlap, and let de-duplication drop the repeats;
 //! - a checkpoint older than Okta's retention: collection resumes, and the events Okta no
@@ -21,13 +23,14 @@
 use crate::backoff::Backoff;
 use crate::budget::RateLimit;
 use crate::credentials::Credentials;
+use crate::oauth::AuthError;
 use crate::status::{CollectState, Gap, RateLimitStatus, StatusBoard};
 use chrono::{TimeDelta, Utc};
 use okwatch_model::{format_timestamp, published_of, Timestamp};
 use okwatch_okta::links;
 use okwatch_store::{Checkpoint, EventBatch, InsertOutcome, Store, StoreError};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, LINK};
-use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, ACCEPT, LINK};
+use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::Write;
@@ -139,6 +142,17 @@ struct PollState {
     newest_published: Option<Timestamp>,
 }
 
+/// Why a request got no answer.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    /// No credentials to send (the token endpoint refused or failed).
+    #[error("{0}")]
+    Auth(AuthError),
+    /// The request or its answer broke off.
+    #[error("{0}")]
+    Http(reqwest::Error),
+}
+
 /// One answer from Okta, read whole.
 struct Answer {
     status: StatusCode,
@@ -166,11 +180,10 @@ impl Poller {
             org: config.org.clone(),
             message,
         };
-        if config.credentials.authorization().is_none() {
-            return Err(setup(
-                "the API token holds characters that cannot be sent in an HTTP header".into(),
-            ));
-        }
+        config
+            .credentials
+            .check()
+            .map_err(|e| setup(e.to_string()))?;
         let client = okwatch_okta::client::client(config.request_timeout)
             .map_err(|e| setup(format!("building the HTTP client: {e}")))?;
         status.update(&config.org, |_| {});
@@ -198,6 +211,8 @@ impl Poller {
         let mut state = self.start().await?;
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
         let mut budget: Option<RateLimit> = None;
+        // Whether the last answer was a 401 that a new access token may cure.
+        let mut renewed_after_401 = false;
         loop {
             if *shutdown.borrow() {
                 return Ok(());
@@ -219,6 +234,25 @@ impl Poller {
             });
             let answer = match self.fetch(&state.next).await {
                 Ok(answer) => answer,
+                Err(FetchError::Auth(AuthError::Refused {
+                    status,
+                    error,
+                    description,
+                    ..
+                })) => {
+                    return Err(self.stop(status, error, description));
+                }
+                Err(FetchError::Auth(AuthError::Unusable(message))) => {
+                    let error = PollError::Setup {
+                        org: self.config.org.clone(),
+                        message,
+                    };
+                    self.status.update(&self.config.org, |s| {
+                        s.state = CollectState::Stopped;
+                        s.last_error = Some(error.to_string());
+                    });
+                    return Err(error);
+                }
                 Err(e) => {
                     let wait = backoff.next_delay();
                     self.retrying(format!("asking Okta failed: {e}"), wait);
@@ -240,6 +274,17 @@ impl Poller {
                 });
             }
             let status = answer.status;
+            if status == StatusCode::UNAUTHORIZED
+                && !renewed_after_401
+                && self.config.credentials.refused().await
+            {
+                // An access token revoked or expired early: one new token, then the same
+                // request. A second 401 in a row stops the org below.
+                tracing::info!("Okta refused the access token; asking for a new one");
+                renewed_after_401 = true;
+                continue;
+            }
+            renewed_after_401 = false;
             if status == StatusCode::OK {
                 match self.take_page(&state, answer).await {
                     Ok((next_state, page_len)) => {
@@ -297,19 +342,24 @@ impl Poller {
                 state.next = self.first_url(since);
             } else {
                 let (code, summary) = okta_error(&answer.body);
-                let error = PollError::Refused {
-                    org: self.config.org.clone(),
-                    status: status.as_u16(),
-                    code,
-                    summary,
-                };
-                self.status.update(&self.config.org, |s| {
-                    s.state = CollectState::Stopped;
-                    s.last_error = Some(error.to_string());
-                });
-                return Err(error);
+                return Err(self.stop(status.as_u16(), code, summary));
             }
         }
+    }
+
+    /// Okta refused okwatch for good: the org stops, saying why, and its checkpoint stays.
+    fn stop(&self, status: u16, code: String, summary: String) -> PollError {
+        let error = PollError::Refused {
+            org: self.config.org.clone(),
+            status,
+            code,
+            summary,
+        };
+        self.status.update(&self.config.org, |s| {
+            s.state = CollectState::Stopped;
+            s.last_error = Some(error.to_string());
+        });
+        error
     }
 
     /// Where to begin: the saved checkpoint, or a first polling request from `since`.
@@ -384,16 +434,23 @@ impl Poller {
         self.clamp_since(since)
     }
 
-    async fn fetch(&self, url: &str) -> Result<Answer, reqwest::Error> {
-        let mut request = self.client.get(url).header(ACCEPT, "application/json");
-        if let Some(authorization) = self.config.credentials.authorization() {
-            request = request.header(AUTHORIZATION, authorization);
-        }
-        let response = request.send().await?;
+    async fn fetch(&self, url: &str) -> Result<Answer, FetchError> {
+        let authorization = self
+            .config
+            .credentials
+            .authorize(&self.client, &Method::GET, url)
+            .await
+            .map_err(FetchError::Auth)?;
+        let request = self
+            .client
+            .get(url)
+            .header(ACCEPT, "application/json")
+            .headers(authorization);
+        let response = request.send().await.map_err(FetchError::Http)?;
         let received = Instant::now();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
+        let body = response.bytes().await.map_err(FetchError::Http)?.to_vec();
         Ok(Answer {
             status,
             headers,

@@ -30,6 +30,7 @@ fn sim_config(seed: u64) -> SimConfig {
         rate_limit: 100_000,
         faults: Faults::default(),
         incidents: Vec::new(),
+        service_apps: Vec::new(),
     }
 }
 

@@ -53,6 +53,16 @@ impl OktaError {
         OktaError::new(401, "E0000011", "Invalid token provided")
     }
 
+    /// 403 `E0000006`: the credential is valid but may not do this (an OAuth token without
+    /// the scope).
+    pub fn forbidden() -> OktaError {
+        OktaError::new(
+            403,
+            "E0000006",
+            "You do not have permission to perform the requested action",
+        )
+    }
+
     /// 400 `E0000053`: a filter or parameter Okta's System Log refuses.
     pub fn invalid_filter(summary: impl Into<String>) -> OktaError {
         OktaError::new(400, "E0000053", summary)

@@ -10,6 +10,7 @@ pub mod client;
 pub mod error;
 pub mod links;
 pub mod logs;
+pub mod oauth;
 pub mod random;
 pub mod ratelimit;
 pub mod server;

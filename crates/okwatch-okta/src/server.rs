@@ -25,18 +25,6 @@ impl Authenticate for TokenStore {
     }
 }
 
-/// A fixed list of accepted tokens (the simulator's).
-pub struct FixedTokens(pub Vec<String>);
-
-impl Authenticate for FixedTokens {
-    fn authenticate(&self, token: &str) -> Option<String> {
-        self.0
-            .iter()
-            .position(|t| t == token)
-            .map(|i| format!("token{i}"))
-    }
-}
-
 /// The credential an authenticated request was made with, for handlers and later layers.
 #[derive(Debug, Clone)]
 pub struct Caller(pub String);

@@ -24,6 +24,7 @@ fn config() -> SimConfig {
         rate_limit: 1000,
         faults: Faults::default(),
         incidents: Vec::new(),
+        service_apps: Vec::new(),
     }
 }
 
@@ -514,6 +515,7 @@ async fn an_active_verified_hook_receives_new_events_with_its_secret() {
 async fn planted_incidents_are_in_the_log_where_their_ground_truth_says() {
     let (sim, base) = start(SimConfig {
         incidents: IncidentKind::ALL.to_vec(),
+        service_apps: Vec::new(),
         ..config()
     })
     .await;

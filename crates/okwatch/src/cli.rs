@@ -177,6 +177,15 @@ pub struct SimArgs {
     /// Write the planted incidents' ground truth here (one JSON object a line)
     #[arg(long, value_name = "FILE")]
     pub ground_truth: Option<PathBuf>,
+    /// Register an OAuth 2.0 API service app with this client id (with --oauth-public-key)
+    #[arg(long, value_name = "CLIENT_ID", requires = "oauth_public_key")]
+    pub oauth_client_id: Option<String>,
+    /// The app's public key, a JWK or PEM file: client assertions must verify with it
+    #[arg(long, value_name = "FILE", requires = "oauth_client_id")]
+    pub oauth_public_key: Option<PathBuf>,
+    /// The app requires DPoP-bound tokens
+    #[arg(long, requires = "oauth_client_id")]
+    pub oauth_dpop: bool,
 }
 
 /// `okwatch token`.

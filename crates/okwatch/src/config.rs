@@ -18,11 +18,14 @@
 //! Secrets never appear in the file: it names the environment variable or file that holds
 //! them, and they are read into [`Secret`]s, which never print.
 
-use okwatch_collect::{Credentials, Secret};
+use okwatch_collect::oauth::keys::{KeyError, SigningKey};
+use okwatch_collect::oauth::DEFAULT_SCOPES;
+use okwatch_collect::{Credentials, OAuthClient, OAuthSettings, Secret};
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
@@ -117,6 +120,7 @@ const ORG_KEYS: &[&str] = &[
     "rate_limit_share",
     "poll_interval",
 ];
+const OAUTH_KEYS: &[&str] = &["client_id", "private_key_file", "key_id", "scopes", "dpop"];
 
 /// Reads the configuration at `path`; secrets come from the process environment and files.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -298,7 +302,7 @@ impl Reader<'_> {
                 None
             }
         };
-        let credentials = self.credentials(table, &name, span.clone());
+        let credentials = self.credentials(table, &name, url.as_deref(), span.clone());
         let hook_secret = self
             .secret_from(table, "hook_secret_env", "hook_secret_file", &name)
             .map(|(s, _)| s);
@@ -400,28 +404,141 @@ impl Reader<'_> {
         &mut self,
         table: &Table<'_>,
         org: &str,
+        url: Option<&str>,
         span: Range<usize>,
     ) -> Option<(Credentials, String)> {
-        let oauth = Self::value(table, "oauth").map(|v| v.span());
-        if let Some(span) = oauth.clone() {
-            self.problem(
-                span,
-                "OAuth 2.0 service apps ([org.oauth]) are not supported yet: use an API token (api_token_env or api_token_file) with the Read-only Administrator role".into(),
-            );
-        }
-        match self.secret_from(table, "api_token_env", "api_token_file", org) {
-            Some(_) if oauth.is_some() => None,
-            Some((token, source)) => Some((Credentials::ApiToken(token), source)),
-            None => {
-                if oauth.is_none()
-                    && Self::value(table, "api_token_env").is_none()
+        let oauth = Self::value(table, "oauth");
+        let token = self.secret_from(table, "api_token_env", "api_token_file", org);
+        match (oauth, token) {
+            (Some(oauth), token) => {
+                if token.is_some()
+                    || Self::value(table, "api_token_env").is_some()
+                    || Self::value(table, "api_token_file").is_some()
+                {
+                    self.problem(
+                        oauth.span(),
+                        format!("org `{org}` has both an API token and [org.oauth]: keep one"),
+                    );
+                    return None;
+                }
+                self.oauth(oauth, org, url)
+            }
+            (None, Some((token, source))) => Some((Credentials::ApiToken(token), source)),
+            (None, None) => {
+                if Self::value(table, "api_token_env").is_none()
                     && Self::value(table, "api_token_file").is_none()
                 {
                     self.problem(
                         span,
-                        format!("org `{org}` has no credentials: set api_token_env to the name of an environment variable holding its API token (or api_token_file)"),
+                        format!("org `{org}` has no credentials: set api_token_env to the name of an environment variable holding its API token (or api_token_file), or add an [org.oauth] service app"),
                     );
                 }
+                None
+            }
+        }
+    }
+
+    /// `[org.oauth]`: an API service app with `private_key_jwt`.
+    fn oauth(
+        &mut self,
+        value: &Spanned<DeValue<'_>>,
+        org: &str,
+        url: Option<&str>,
+    ) -> Option<(Credentials, String)> {
+        let DeValue::Table(table) = value.get_ref() else {
+            self.problem(
+                value.span(),
+                "`oauth` must be a table: [org.oauth] with client_id and private_key_file".into(),
+            );
+            return None;
+        };
+        self.known_keys(table, OAUTH_KEYS, "in [org.oauth]");
+        let before = self.problems.len();
+        let client_id = self.string(table, "client_id");
+        if Self::value(table, "client_id").is_none() {
+            self.problem(
+                value.span(),
+                format!("[org.oauth] of org `{org}` has no `client_id` (the service app's client id, 0oa…)"),
+            );
+        }
+        let key_id = self.string(table, "key_id").map(|(k, _)| k);
+        let key = match self.string(table, "private_key_file") {
+            Some((file, span)) => {
+                let path = self.base_dir.join(&file);
+                match SigningKey::from_file(&path, key_id.as_deref()) {
+                    Ok(key) => Some((key, path)),
+                    Err(KeyError::Io { error, .. }) => {
+                        self.problem(
+                            span,
+                            format!("cannot read {} (org `{org}`): {error}", path.display()),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        self.problem(span, format!("{}: {e} (org `{org}`)", path.display()));
+                        None
+                    }
+                }
+            }
+            None => {
+                if Self::value(table, "private_key_file").is_none() {
+                    self.problem(
+                        value.span(),
+                        format!("[org.oauth] of org `{org}` has no `private_key_file` (the PEM or JWK private key registered with the app)"),
+                    );
+                }
+                None
+            }
+        };
+        let scopes = match Self::value(table, "scopes") {
+            None => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
+            Some(v) => {
+                let scopes: Option<Vec<String>> = match v.get_ref() {
+                    DeValue::Array(items) => items
+                        .iter()
+                        .map(|i| i.get_ref().as_str().map(str::to_string))
+                        .collect(),
+                    _ => None,
+                };
+                match scopes.filter(|s| !s.is_empty()) {
+                    Some(scopes) => scopes,
+                    None => {
+                        self.problem(
+                            v.span(),
+                            "`scopes` must be a list of strings, such as [\"okta.logs.read\", \"okta.eventHooks.manage\"]".into(),
+                        );
+                        Vec::new()
+                    }
+                }
+            }
+        };
+        let dpop = match Self::value(table, "dpop") {
+            None => false,
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => *b,
+                _ => {
+                    self.problem(v.span(), "`dpop` must be true or false".into());
+                    false
+                }
+            },
+        };
+        if self.problems.len() > before {
+            return None;
+        }
+        let ((client_id, _), (key, path)) = (client_id?, key?);
+        let settings = OAuthSettings {
+            client_id: client_id.clone(),
+            key,
+            scopes,
+            dpop,
+        };
+        match OAuthClient::new(url?, settings) {
+            Ok(client) => Some((
+                Credentials::OAuth(Arc::new(client)),
+                format!("service app {client_id} ({})", path.display()),
+            )),
+            Err(e) => {
+                self.problem(value.span(), format!("org `{org}`: {e}"));
                 None
             }
         }
@@ -562,7 +679,9 @@ poll_interval = "2s"
         assert_eq!(acme.rate_limit_share, 0.5);
         assert_eq!(acme.poll_interval, Duration::from_secs(10));
         assert_eq!(acme.credentials_source, "$OKTA_ACME_TOKEN");
-        let Credentials::ApiToken(token) = &acme.credentials;
+        let Credentials::ApiToken(token) = &acme.credentials else {
+            panic!("an API token: {:?}", acme.credentials)
+        };
         assert_eq!(token.expose(), "00acme-secret-token");
         let sim = &config.orgs[1];
         assert_eq!(
@@ -655,7 +774,9 @@ url = "https://c.okta.com/api/v1"
             "{messages:?}"
         );
         assert!(
-            messages.iter().any(|m| m.contains("not supported yet")),
+            messages
+                .iter()
+                .any(|m| m.contains("both an API token and [org.oauth]")),
             "{messages:?}"
         );
     }
@@ -670,8 +791,89 @@ url = "https://c.okta.com/api/v1"
             &env,
         )
         .unwrap();
-        let Credentials::ApiToken(token) = &config.orgs[0].credentials;
+        let Credentials::ApiToken(token) = &config.orgs[0].credentials else {
+            panic!("an API token")
+        };
         assert_eq!(token.expose(), "00from-a-file");
+    }
+
+    /// The test key of okwatch-collect's fixtures.
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../okwatch-collect/tests/fixtures")
+            .join(name)
+    }
+
+    #[test]
+    fn a_service_app_is_read_with_its_key() {
+        let dir = fixture("");
+        for (file, key_id) in [
+            ("rsa-test-key.pem", "\nkey_id = \"k1\""),
+            ("rsa-test-key.jwk", ""),
+        ] {
+            let text = format!(
+                "[[org]]\nname = \"acme\"\nurl = \"https://acme.okta.com\"\n[org.oauth]\nclient_id = \"0oa1\"\nprivate_key_file = \"{file}\"{key_id}\nscopes = [\"okta.logs.read\", \"okta.eventHooks.manage\"]\ndpop = true\n"
+            );
+            let config = parse(&text, &dir, &env).unwrap();
+            let org = &config.orgs[0];
+            let Credentials::OAuth(app) = &org.credentials else {
+                panic!("a service app: {:?}", org.credentials)
+            };
+            assert_eq!(app.client_id(), "0oa1");
+            assert!(
+                org.credentials_source.contains(file),
+                "{}",
+                org.credentials_source
+            );
+            // The private key never shows in what okwatch prints about its configuration.
+            let shown = format!("{config:?}");
+            let key = std::fs::read_to_string(dir.join(file)).unwrap();
+            let private_part = key.lines().nth(3).unwrap().trim();
+            assert!(!shown.contains(private_part), "{shown}");
+        }
+    }
+
+    #[test]
+    fn service_app_problems_are_reported_at_their_lines() {
+        let dir = fixture("");
+        let problems = parse(
+            r#"[[org]]
+name = "acme"
+url = "https://acme.okta.com"
+[org.oauth]
+client_id = "0oa1"
+private_key_file = "rsa-test-key.public.pem"
+dpop = "yes"
+scope = ["okta.logs.read"]
+
+[[org]]
+name = "beta"
+url = "https://beta.okta.com"
+[org.oauth]
+private_key_file = "missing.pem"
+"#,
+            &dir,
+            &env,
+        )
+        .unwrap_err();
+        let lines: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        let expect = [
+            (6, "holds a public key"),
+            (7, "`dpop` must be true or false"),
+            (8, "did you mean `scopes`?"),
+            (13, "has no `client_id`"),
+            (14, "missing.pem"),
+        ];
+        for (line, text) in expect {
+            assert!(
+                lines.iter().any(|(l, m)| *l == line && m.contains(text)),
+                "no problem on line {line} containing {text:?} in {lines:#?}"
+            );
+        }
+        assert_eq!(lines.len(), expect.len(), "{lines:#?}");
     }
 
     #[test]

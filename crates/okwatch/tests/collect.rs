@@ -5,6 +5,7 @@
 mod support;
 
 use okwatch_sim::server::faults::Faults;
+use okwatch_sim::server::oauth::ServiceApp;
 use okwatch_sim::server::{SimConfig, Simulator};
 use okwatch_store::{EventQuery, Order, Store};
 use serde_json::Value;
@@ -130,6 +131,7 @@ fn serve_collects_an_org_exactly_once_across_kill_9_and_restarts() {
             duplicates: 0.1,
         },
         incidents: Vec::new(),
+        service_apps: Vec::new(),
     })
     .unwrap();
     let (sim_url, clock) = serve_sim(&runtime, &sim);
@@ -296,6 +298,15 @@ fn status_says_when_no_server_runs() {
     assert!(text.contains("okwatch serve is not running"), "{text}");
 }
 
+/// The test key in okwatch-collect's fixtures.
+fn test_key(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../okwatch-collect/tests/fixtures")
+        .join(name)
+}
+
+/// Also: the org is reached through an OAuth 2.0 service app with DPoP, for polling and for
+/// the Event Hooks API alike.
 #[test]
 fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -310,6 +321,12 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
         rate_limit: 100_000,
         faults: Faults::default(),
         incidents: Vec::new(),
+        service_apps: vec![{
+            let public = std::fs::read_to_string(test_key("rsa-test-key.public.jwk")).unwrap();
+            let mut app = ServiceApp::new("0oaokwatch", &public).unwrap();
+            app.require_dpop = true;
+            app
+        }],
     })
     .unwrap();
     let (sim_url, clock) = serve_sim(&runtime, &sim);
@@ -318,7 +335,10 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
     std::fs::write(
         &config,
         format!(
-            "[[org]]\nname = \"acme\"\nurl = \"{sim_url}\"\napi_token_env = \"OKTA_SIM_TOKEN\"\nhook_secret_env = \"HOOK_SECRET\"\nbackfill_since = \"-2d\"\npoll_interval = \"30s\"\n"
+            "[[org]]\nname = \"acme\"\nurl = \"{sim_url}\"\nhook_secret_env = \"HOOK_SECRET\"\nbackfill_since = \"-2d\"\npoll_interval = \"30s\"\n\
+             [org.oauth]\nclient_id = \"0oaokwatch\"\nprivate_key_file = \"{}\"\nkey_id = \"okwatch-test-rsa\"\n\
+             scopes = [\"okta.logs.read\", \"okta.eventHooks.manage\"]\ndpop = true\n",
+            test_key("rsa-test-key.pem").display()
         ),
     )
     .unwrap();
@@ -439,4 +459,7 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
     );
     let expected = uuids(sim.store().as_ref());
     assert!(stored.is_subset(&expected));
+    // The backfill came through the service app too (a nonce, then a token, per process).
+    assert!(stored.len() > 1_000, "{} events", stored.len());
+    assert!(sim.authorization_server().token_requests() >= 2);
 }

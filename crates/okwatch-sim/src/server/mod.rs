@@ -4,12 +4,14 @@
 //! `okwatch serve`, with Okta's 90-day retention and 180-day `since` limit), the directory
 //! (`/api/v1/users`, `/groups`, `/apps`, `/apps/{id}/users`) and `/api/v1/eventHooks` with real
 //! deliveries. `/api/v1/logs` is rate limited per token as Okta does, and faults can be
-//! switched on (see [`faults`]).
+//! switched on (see [`faults`]). API service apps get OAuth 2.0 tokens from
+//! `/oauth2/v1/token`, with DPoP when they require it (see [`oauth`]).
 
 pub mod directory;
 pub mod faults;
 pub mod hooks;
 pub mod live;
+pub mod oauth;
 
 use crate::incidents::{self, GroundTruth, IncidentKind};
 use crate::Generator;
@@ -23,11 +25,9 @@ use chrono::{DurationRound, TimeDelta};
 use faults::{FaultInjector, Faults};
 use hooks::Hooks;
 use live::Feeder;
+use oauth::{AuthorizationServer, ServiceApp};
 use okwatch_okta::ratelimit::RateLimiter;
-use okwatch_okta::server::{
-    base_url, list_logs, query_pairs, request_id, require_token, Authenticate, Caller, FixedTokens,
-    LogsState,
-};
+use okwatch_okta::server::{base_url, list_logs, query_pairs, request_id, Caller, LogsState};
 use okwatch_okta::{links, LogsApi, LogsPolicy, OktaError};
 use okwatch_store::{Store, StoreError};
 use okwatch_store_duckdb::DuckDbStore;
@@ -55,6 +55,8 @@ pub struct SimConfig {
     /// Incidents to plant: spread over the history when there is some, else in the first
     /// minutes of live activity.
     pub incidents: Vec<IncidentKind>,
+    /// API service apps that may get OAuth 2.0 access tokens.
+    pub service_apps: Vec<ServiceApp>,
 }
 
 /// A running simulated org.
@@ -68,6 +70,7 @@ pub struct Simulator {
     config: SimConfig,
     hook_ids: Mutex<crate::rng::Rng>,
     truth: Vec<GroundTruth>,
+    authorization: Arc<AuthorizationServer>,
 }
 
 /// The org name the simulator stores its events under.
@@ -121,6 +124,11 @@ impl Simulator {
             feeder: Mutex::new(feeder),
             limiter: RateLimiter::new(config.rate_limit, Duration::from_secs(60)),
             hook_ids: Mutex::new(crate::rng::Rng::new(config.seed, 0x600c)),
+            authorization: Arc::new(AuthorizationServer::new(
+                config.service_apps.clone(),
+                vec![config.token.clone()],
+                config.seed,
+            )),
             config,
             truth,
         }))
@@ -144,6 +152,11 @@ impl Simulator {
     /// The token clients must present.
     pub fn token(&self) -> &str {
         &self.config.token
+    }
+
+    /// The org's authorization server (its token counters, revocation).
+    pub fn authorization_server(&self) -> &AuthorizationServer {
+        &self.authorization
     }
 
     /// Adds events to the live stream.
@@ -190,7 +203,6 @@ impl Simulator {
             api: Arc::new(LogsApi::new(self.store.clone(), LogsPolicy::okta())),
             public_url: None,
         };
-        let auth: Arc<dyn Authenticate> = Arc::new(FixedTokens(vec![self.config.token.clone()]));
         let logs_routes = Router::new()
             .route(okwatch_okta::logs::PATH, get(list_logs))
             .with_state(logs)
@@ -214,10 +226,17 @@ impl Simulator {
                 post(hook_lifecycle),
             )
             .with_state(self.clone());
+        let token = Router::new()
+            .route(okwatch_okta::oauth::TOKEN_PATH, post(oauth::token_endpoint))
+            .with_state(self.authorization.clone());
         logs_routes
             .merge(management)
             .fallback(|| async { OktaError::not_found("the requested path").into_response() })
-            .layer(from_fn_with_state(auth, require_token))
+            .layer(from_fn_with_state(
+                self.authorization.clone(),
+                oauth::authenticate,
+            ))
+            .merge(token)
             .layer(from_fn(request_id))
     }
 }

@@ -70,6 +70,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         rate_limit: 600,
         faults: Default::default(),
         incidents: IncidentKind::ALL.to_vec(),
+        service_apps: Vec::new(),
     })?;
     println!(
         "okwatch demo: a simulated Okta org ({}, {USERS} people, {} apps) with {DAYS} days of history",

@@ -4,6 +4,7 @@ use super::EXIT_OK;
 use crate::cli::SimArgs;
 use anyhow::{Context, Result};
 use okwatch_sim::incidents::IncidentKind;
+use okwatch_sim::server::oauth::ServiceApp;
 use okwatch_sim::server::{SimConfig, Simulator};
 use std::sync::Arc;
 
@@ -15,6 +16,15 @@ pub fn simulator(args: &SimArgs) -> Result<Arc<Simulator>> {
         .token
         .clone()
         .unwrap_or_else(|| format!("sim_{}", okwatch_okta::random::base62(32)));
+    let mut service_apps = Vec::new();
+    if let (Some(client_id), Some(path)) = (&args.oauth_client_id, &args.oauth_public_key) {
+        let key =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut app = ServiceApp::new(client_id, &key)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        app.require_dpop = args.oauth_dpop;
+        service_apps.push(app);
+    }
     Ok(Simulator::new(SimConfig {
         seed: args.seed,
         users: args.users,
@@ -24,6 +34,7 @@ pub fn simulator(args: &SimArgs) -> Result<Arc<Simulator>> {
         rate_limit: args.rate_limit,
         faults,
         incidents,
+        service_apps,
     })?)
 }
 
@@ -61,6 +72,16 @@ pub fn run(args: &SimArgs) -> Result<u8> {
             "  Okta API at http://{address}/api/v1/  (System Log, users, groups, apps, eventHooks)"
         );
         eprintln!("  token: {}", sim.token());
+        if let Some(client_id) = &args.oauth_client_id {
+            eprintln!(
+                "  OAuth service app {client_id}{}: tokens at http://{address}/oauth2/v1/token",
+                if args.oauth_dpop {
+                    " (DPoP required)"
+                } else {
+                    ""
+                }
+            );
+        }
         for truth in sim.ground_truth() {
             eprintln!("  planted {truth}");
         }
