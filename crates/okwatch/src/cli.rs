@@ -345,4 +345,14 @@ pub struct BenchArgs {
     /// Working directory [default: DATA_DIR/bench]
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Measure collection instead: the poller backfills --events from the simulator over
+    /// HTTP while searches run on the same store
+    #[arg(long)]
+    pub backfill: bool,
+    /// With --backfill: the simulator's /api/v1/logs requests per minute
+    #[arg(long, default_value_t = 600)]
+    pub rate_limit: u32,
+    /// With --backfill: okwatch's share of the rate limit
+    #[arg(long, default_value_t = 0.5)]
+    pub share: f64,
 }

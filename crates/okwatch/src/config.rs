@@ -535,7 +535,7 @@ impl Reader<'_> {
         match OAuthClient::new(url?, settings) {
             Ok(client) => Some((
                 Credentials::OAuth(Arc::new(client)),
-                format!("service app {client_id} ({})", path.display()),
+                format!("service app {client_id}, key {}", path.display()),
             )),
             Err(e) => {
                 self.problem(value.span(), format!("org `{org}`: {e}"));

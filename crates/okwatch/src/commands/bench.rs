@@ -44,6 +44,9 @@ fn time_ms(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
 }
 
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
+    if args.backfill {
+        return super::bench_backfill::run(data_dir, args);
+    }
     let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
     std::fs::create_dir_all(&dir)?;
     let ndjson = dir.join(format!("events-{}-{}.ndjson", args.events, args.seed));

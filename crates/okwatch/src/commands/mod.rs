@@ -1,6 +1,7 @@
 //! One module per command. Each turns typed arguments into calls on the library crates.
 
 mod bench;
+mod bench_backfill;
 mod config;
 mod demo;
 mod generate;
