@@ -12,6 +12,7 @@
 //! consistent snapshot of committed data, so a long search never holds up a collector's insert
 //! and an insert never holds up a search.
 
+mod accounts;
 mod keyword_index;
 mod plan;
 mod read;
@@ -258,9 +259,11 @@ impl DuckDbStore {
                  saved_at TIMESTAMP NOT NULL,
                  PRIMARY KEY (org, collector));
              CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
+            accounts::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

@@ -320,3 +320,29 @@ pub trait Store: Send + Sync {
     /// Size and span.
     fn stats(&self) -> Result<StoreStats, StoreError>;
 }
+
+/// A person who signs in to the console. The password is kept only as a PHC hash string.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct UserRecord {
+    /// The sign-in name.
+    pub name: String,
+    /// `admin`, `analyst` or `viewer`.
+    pub role: String,
+    /// The password's hash (argon2id, PHC string format).
+    pub password_hash: String,
+    /// When the user was created (ISO 8601).
+    pub created: String,
+}
+
+/// The console's users, kept in the same store as the events they look at (so that a backup
+/// of the store is a backup of everything, and the second backend keeps them too).
+pub trait Accounts: Send + Sync {
+    /// Every user, by name.
+    fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+    /// One user.
+    fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+    /// Creates the user, or replaces the one of that name.
+    fn put_user(&self, user: &UserRecord) -> Result<(), StoreError>;
+    /// Removes a user; whether there was one.
+    fn delete_user(&self, name: &str) -> Result<bool, StoreError>;
+}

@@ -1,7 +1,8 @@
 //! okwatch's HTTP API, as `okwatch serve` and `okwatch demo` serve it: Okta's System Log API,
 //! MCP, the store API other okwatch commands read through, the status API, `/health`, and the
-//! Event Hook receiver. Everything but `/health` and the hook receiver (which checks the org's
-//! hook secret instead) needs an API token.
+//! Event Hook receiver, and the web console. Everything but `/health` and the hook receiver
+//! (which checks the org's hook secret instead) needs an API token; the console's pages need
+//! a signed-in user instead (and its sign-in page nothing).
 
 use crate::commands::remote;
 use axum::body::Bytes;
@@ -34,6 +35,8 @@ pub struct ApiParts {
     pub status: StatusBoard,
     /// Each org's Event Hook secret: deliveries for an org without one are refused.
     pub hook_secrets: HashMap<String, Secret>,
+    /// The web console.
+    pub web: okwatch_web::WebState,
 }
 
 /// The router.
@@ -44,6 +47,7 @@ pub fn router(parts: ApiParts) -> Router {
         public_url,
         status,
         hook_secrets,
+        web,
     } = parts;
     let authenticated = |router: Router| {
         router.layer(axum::middleware::from_fn_with_state(
@@ -86,6 +90,7 @@ pub fn router(parts: ApiParts) -> Router {
         .merge(store_api)
         .merge(health)
         .merge(hook_routes)
+        .merge(okwatch_web::router(web))
         .layer(axum::middleware::from_fn(request_id))
 }
 

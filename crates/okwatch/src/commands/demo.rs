@@ -131,6 +131,18 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
 
     let sim_token = sim.token().to_string();
     let demo_dir_text = demo_dir.display().to_string();
+    // The demo is a throwaway: its admin gets a fresh password at every run (or the one in
+    // OKWATCH_ADMIN_PASSWORD), shown with the console's address.
+    let admin_password = std::env::var("OKWATCH_ADMIN_PASSWORD")
+        .unwrap_or_else(|_| okwatch_okta::random::base62(16));
+    okwatch_web::auth::set_user(
+        store.as_ref(),
+        "admin",
+        okwatch_web::auth::Role::Admin,
+        &admin_password,
+    )
+    .context("creating the console's admin")?;
+    let web = okwatch_web::WebState::new(store.clone(), store.clone(), false);
     let tokens = token_store(&demo_dir);
     // One demo token at a time: the previous run's is revoked.
     while tokens.revoke("demo")? {}
@@ -149,7 +161,9 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
             public_url: None,
             status: status.clone(),
             hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
+            web,
         });
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(api_listener, app).await });
         let admin = HookAdmin::new(&sim_url, Credentials::ApiToken(Secret::new(sim.token())))?;
         let hook = admin
@@ -159,7 +173,9 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         // Live activity: the org logs about one event a second; the hook pushes it and the
         // poller reads it too (each event is stored once).
         tokio::spawn(sim.clone().run());
-        println!("Running. okwatch's Okta-compatible System Log API (the whole history):");
+        println!("Running. Open the console: http://{api}/");
+        println!("  sign in as admin, password {admin_password}\n");
+        println!("okwatch's Okta-compatible System Log API (the whole history):");
         println!("  http://{api}/api/v1/logs   token: {token}");
         println!("  curl -H 'Authorization: SSWS {token}' 'http://{api}/api/v1/logs?q=FAILURE&limit=5'");
         println!("MCP for AI assistants (streamable HTTP, same token as a Bearer token):");

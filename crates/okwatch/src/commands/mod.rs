@@ -126,6 +126,8 @@ pub async fn serve_until_signal(
     listener: tokio::net::TcpListener,
     app: axum::Router,
 ) -> Result<()> {
+    // With the client's address, for the console's brake on password guessing.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(stop_signal())
         .await

@@ -36,6 +36,17 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             "note: there are no API tokens yet; make one with: okwatch token create --name NAME"
         );
     }
+    let admin_password = std::env::var("OKWATCH_ADMIN_PASSWORD").ok();
+    let generated = okwatch_web::auth::ensure_admin(store.as_ref(), admin_password.as_deref())
+        .context("creating the console's first user")?
+        .filter(|_| admin_password.is_none());
+    let web = okwatch_web::WebState::new(
+        store.clone(),
+        store.clone(),
+        args.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://")),
+    );
     let (access, auth) = LocalAccess::new(tokens);
     let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
@@ -63,10 +74,18 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
                 .iter()
                 .filter_map(|o| Some((o.name.clone(), o.hook_secret.clone()?)))
                 .collect(),
+            web,
         });
         let listener = super::listen(&listen).await?;
         let address = listener.local_addr()?;
         let _published = access.publish(&data_dir, address)?;
+        eprintln!("okwatch serve: console at http://{address}/");
+        if let Some(password) = &generated {
+            eprintln!(
+                "okwatch serve: first run: sign in as admin with password {password} (shown once; \
+                 set OKWATCH_ADMIN_PASSWORD to choose it)"
+            );
+        }
         eprintln!("okwatch serve: System Log API at http://{address}/api/v1/logs");
         eprintln!("okwatch serve: MCP (streamable HTTP) at http://{address}/mcp");
         eprintln!("okwatch serve: health at http://{address}/health, status: okwatch status");

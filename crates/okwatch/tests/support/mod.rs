@@ -135,8 +135,14 @@ pub struct Server {
 
 impl Server {
     pub fn start(data: &Path) -> Server {
+        Server::start_with(data, &[])
+    }
+
+    /// `okwatch serve` with these environment variables set.
+    pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
         let mut child = okwatch(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .expect("serve starts");

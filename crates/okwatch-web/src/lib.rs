@@ -1,0 +1,340 @@
+//! The web console that `okwatch serve` and `okwatch demo` serve: sign-in, the System Log
+//! explorer and event pages. Pages are rendered by the server from compile-time-checked
+//! templates (every value escaped); a small script of our own adds keyboard shortcuts and
+//! copying; the stylesheet and script are inside the binary. Every page carries a strict
+//! Content-Security-Policy (no inline script, no framing).
+
+pub mod auth;
+pub mod chart;
+mod pages;
+pub mod search;
+
+use askama::Template;
+use auth::{csrf_matches, Role, Sessions, SignedIn, Throttle};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{from_fn, from_fn_with_state, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use okwatch_store::{Accounts, Store, StoreError};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "okwatch_session";
+
+/// What the console needs.
+#[derive(Clone)]
+pub struct WebState {
+    /// The events.
+    pub store: Arc<dyn Store>,
+    /// The users.
+    pub accounts: Arc<dyn Accounts>,
+    /// Signed-in sessions.
+    pub sessions: Arc<Sessions>,
+    /// Failed sign-ins.
+    pub throttle: Arc<Throttle>,
+    /// Whether cookies get `Secure` (the console is reached over https).
+    pub secure_cookies: bool,
+}
+
+impl WebState {
+    /// A console over `store` and `accounts`.
+    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn Accounts>, secure_cookies: bool) -> Self {
+        WebState {
+            store,
+            accounts,
+            sessions: Arc::default(),
+            throttle: Arc::default(),
+            secure_cookies,
+        }
+    }
+}
+
+/// Why a page could not be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Nothing there.
+    #[error("{0}")]
+    NotFound(String),
+    /// Anything else.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = match self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if status.is_server_error() {
+            tracing::error!("console page failed: {self}");
+        }
+        let page = MessagePage {
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            message: self.to_string(),
+        };
+        let mut response = html(&page).unwrap_or_else(|_| status.into_response());
+        *response.status_mut() = status;
+        response
+    }
+}
+
+#[derive(Template)]
+#[template(
+    source = "{% extends \"base.html\" %}{% block title %}{{ title }} · okwatch{% endblock %}{% block content %}<h1>{{ title }}</h1><p>{{ message }}</p><p><a href=\"/\">Back to the System Log</a></p>{% endblock %}",
+    ext = "html"
+)]
+struct MessagePage {
+    title: String,
+    message: String,
+}
+
+/// A rendered page.
+fn html<T: Template>(page: &T) -> Result<Response, WebError> {
+    let body = page
+        .render()
+        .map_err(|e| WebError::Internal(format!("rendering: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
+}
+
+const CSS: &str = include_str!("../assets/app.css");
+const JS: &str = include_str!("../assets/app.js");
+const ICON: &str = include_str!("../assets/favicon.svg");
+
+/// The console's routes. `/login` is open; everything else needs a session and sends a
+/// browser without one to the sign-in page.
+pub fn router(state: WebState) -> Router {
+    let pages = Router::new()
+        .route("/", get(pages::explorer))
+        .route("/events/{uuid}", get(pages::event))
+        .route("/logout", axum::routing::post(logout))
+        .layer(from_fn_with_state(state.clone(), require_session));
+    Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/assets/app.css", get(|| asset(CSS, "text/css")))
+        .route("/assets/app.js", get(|| asset(JS, "text/javascript")))
+        .route("/assets/favicon.svg", get(|| asset(ICON, "image/svg+xml")))
+        .route("/favicon.ico", get(|| asset(ICON, "image/svg+xml")))
+        .merge(pages)
+        .with_state(state)
+        .layer(from_fn(security_headers))
+}
+
+async fn asset(body: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Headers on every console answer: a CSP with no inline script, no framing, no sniffing.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set("x-content-type-options", "nosniff");
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "same-origin");
+    response
+}
+
+fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Lets a request through with its [`SignedIn`] user, or sends the browser to sign in. Every
+/// request that changes something must also carry the session's CSRF token.
+async fn require_session(
+    State(state): State<WebState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let user = cookie_value(request.headers(), COOKIE).and_then(|id| state.sessions.find(id));
+    let Some(user) = user else {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        return Redirect::to(&format!("/login?next={}", search::encode(&target))).into_response();
+    };
+    request.extensions_mut().insert(user);
+    next.run(request).await
+}
+
+/// Reads an `application/x-www-form-urlencoded` body.
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    okwatch_okta::server::query_pairs(std::str::from_utf8(body).ok())
+}
+
+fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    message: Option<String>,
+    name: String,
+    next: String,
+}
+
+/// Only a path on this site: an open redirect would let a link sign people in to elsewhere.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+async fn login_page(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
+    let page = LoginPage {
+        message: None,
+        name: String::new(),
+        next: safe_next(field(&pairs, "next")),
+    };
+    html(&page).unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn login(State(state): State<WebState>, request: Request) -> Response {
+    let connect = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .copied();
+    let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
+    };
+    let form = form(&body);
+    let (name, password) = (field(&form, "name"), field(&form, "password"));
+    let next = safe_next(field(&form, "next"));
+    let address = connect.map_or_else(String::new, |c| c.0.ip().to_string());
+    let keys = [format!("user:{name}"), format!("ip:{address}")];
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let refuse = |status: StatusCode, message: &str| {
+        let page = LoginPage {
+            message: Some(message.into()),
+            name: name.to_string(),
+            next: next.clone(),
+        };
+        let mut response = html(&page).unwrap_or_else(IntoResponse::into_response);
+        *response.status_mut() = status;
+        response
+    };
+    if state.throttle.blocked(&keys) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed sign-ins. Wait five minutes, then try again.",
+        );
+    }
+    let accounts = state.accounts.clone();
+    let (who, secret) = (name.to_string(), password.to_string());
+    // Verifying a hash takes tens of milliseconds of CPU: not on the async threads.
+    let verified = tokio::task::spawn_blocking(move || -> Result<Option<Role>, StoreError> {
+        Ok(accounts.user(&who)?.and_then(|user| {
+            auth::verify_password(&user.password_hash, &secret)
+                .then(|| Role::parse(&user.role))
+                .flatten()
+        }))
+    })
+    .await;
+    match verified {
+        Ok(Ok(Some(role))) => {
+            let id = state.sessions.start(name, role);
+            tracing::info!(user = %name, "signed in to the console");
+            let secure = if state.secure_cookies { "; Secure" } else { "" };
+            let cookie = format!(
+                "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+                auth::SESSION_IDLE.as_secs()
+            );
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Ok(Ok(None)) => {
+            state.throttle.failed(&keys);
+            tracing::warn!(user = %name, %address, "failed console sign-in");
+            refuse(StatusCode::UNAUTHORIZED, "Wrong user or password.")
+        }
+        Ok(Err(e)) => WebError::from(e).into_response(),
+        Err(e) => WebError::Internal(e.to_string()).into_response(),
+    }
+}
+
+async fn logout(
+    State(state): State<WebState>,
+    axum::Extension(user): axum::Extension<SignedIn>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let form = form(&body);
+    if !csrf_matches(&user.csrf, field(&form, "csrf")) {
+        return (
+            StatusCode::FORBIDDEN,
+            "The form is stale or forged (CSRF token).",
+        )
+            .into_response();
+    }
+    if let Some(id) = cookie_value(&headers, COOKIE) {
+        state.sessions.end(id);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("okwatch_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next("/events/1?x=2"), "/events/1?x=2");
+        for bad in ["https://evil.example", "//evil.example", "/\\evil", ""] {
+            assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; okwatch_session=abc; b=2"),
+        );
+        assert_eq!(cookie_value(&headers, COOKIE), Some("abc"));
+        assert_eq!(cookie_value(&headers, "c"), None);
+    }
+}

@@ -1,0 +1,75 @@
+"""Drives okwatch's console in Debian's headless Chromium through its chromedriver.
+
+Usage: console_browser.py BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
+Prints what the pages showed, as JSON, for the Rust test to check.
+"""
+import json
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+base, password, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+# The machine's network is closed: no background connections, no component updates.
+for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--window-size=1400,1000"]:
+    options.add_argument(flag)
+options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+wait = WebDriverWait(driver, 20)
+seen = {}
+try:
+    driver.get(base + "/?since=all")
+    wait.until(ec.presence_of_element_located((By.ID, "password")))
+    driver.find_element(By.ID, "name").send_keys("admin")
+    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.results")))
+    seen["title"] = driver.title
+    seen["rows"] = len(driver.find_elements(By.CSS_SELECTOR, "table.results tbody tr"))
+    driver.save_screenshot(f"{shots}/explorer.png")
+
+    # A typed filter with a mistake, run with Ctrl+Enter.
+    box = driver.find_element(By.ID, "filter")
+    box.send_keys('outcome.result eq "FAILURE" and')
+    box.send_keys(Keys.CONTROL, Keys.ENTER)
+    problem = wait.until(ec.presence_of_element_located((By.ID, "filter-problem")))
+    seen["filter_problem"] = problem.text
+    seen["caret"] = problem.find_element(By.TAG_NAME, "mark").get_attribute("textContent")
+
+    # The quick filter instead: a removable chip, only failures listed.
+    driver.get(base + "/?since=all")
+    driver.find_element(By.LINK_TEXT, "Failures").click()
+    chip = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "a.chip")))
+    seen["chip"] = chip.text
+    seen["outcomes"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "td .outcome")]
+
+    # Open the first event, then the events around it.
+    link = driver.find_element(By.CSS_SELECTOR, "table.results td.time a")
+    href = link.get_attribute("href")
+    seen["event_uuid"] = href.rsplit("/", 1)[1]
+    link.click()
+    raw = wait.until(ec.presence_of_element_located((By.ID, "raw")))
+    seen["raw"] = raw.text
+    driver.save_screenshot(f"{shots}/event.png")
+    driver.find_element(By.PARTIAL_LINK_TEXT, "Events around it").click()
+    highlighted = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "tr.highlight td.time a")))
+    seen["highlighted_href"] = highlighted.get_attribute("pathname")
+    seen["around_rows"] = len(driver.find_elements(By.CSS_SELECTOR, "table.results tbody tr"))
+
+    driver.find_element(By.CSS_SELECTOR, "nav.user button").click()
+    wait.until(ec.presence_of_element_located((By.ID, "password")))
+    seen["after_sign_out"] = driver.title
+    seen["console_errors"] = [
+        entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+    ]
+finally:
+    driver.quit()
+print(json.dumps(seen))
