@@ -16,6 +16,7 @@ mod accounts;
 mod keyword_index;
 mod plan;
 mod read;
+mod saved;
 pub mod sql;
 mod write;
 
@@ -260,10 +261,12 @@ impl DuckDbStore {
                  PRIMARY KEY (org, collector));
              CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
             accounts::CREATE_SQL,
+            saved::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

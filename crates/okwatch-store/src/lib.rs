@@ -346,3 +346,37 @@ pub trait Accounts: Send + Sync {
     /// Removes a user; whether there was one.
     fn delete_user(&self, name: &str) -> Result<bool, StoreError>;
 }
+
+/// A search someone saved: the explorer's URL query string and what it is for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedSearch {
+    /// Stable id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// What it finds, in words.
+    pub description: String,
+    /// The explorer's query string (`since=-7d&filter=...`).
+    pub query: String,
+    /// Who saved it (`okwatch` for the ones okwatch ships).
+    pub owner: String,
+    /// Whether other users see it.
+    pub shared: bool,
+    /// When it was saved or last changed (ISO 8601).
+    pub updated: String,
+}
+
+/// Saved searches, kept in the store.
+pub trait SavedSearches: Send + Sync {
+    /// Every saved search, by name.
+    fn saved_searches(&self) -> Result<Vec<SavedSearch>, StoreError>;
+    /// One saved search.
+    fn saved_search(&self, id: &str) -> Result<Option<SavedSearch>, StoreError>;
+    /// Saves a search, or replaces the one with its id.
+    fn put_saved_search(&self, search: &SavedSearch) -> Result<(), StoreError>;
+    /// Removes a saved search; whether there was one.
+    fn delete_saved_search(&self, id: &str) -> Result<bool, StoreError>;
+    /// Saves `defaults` once in the store's life (not again after users delete them); whether
+    /// this call saved them.
+    fn seed_saved_searches(&self, defaults: &[SavedSearch]) -> Result<bool, StoreError>;
+}

@@ -21,6 +21,9 @@ document.addEventListener("keydown", (event) => {
 // A preset chosen in the time menu searches at once.
 document.addEventListener("change", (event) => {
   if (event.target.id === "since" && event.target.form) {
+    // A preset is a range up to now: the end of a zoomed-in range no longer applies.
+    const until = event.target.form.querySelector("input[name=until]");
+    if (until && !event.target.selectedOptions[0].textContent.startsWith("From")) until.remove();
     event.target.form.requestSubmit();
   }
 });

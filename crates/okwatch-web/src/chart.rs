@@ -102,6 +102,8 @@ pub fn chart(
     let label_every = (slots / 6).max(1);
     let ticks = (0..slots)
         .step_by(label_every as usize)
+        // A label must fit left of the right edge.
+        .filter(|i| (*i as f64) * width < WIDTH - 90.0)
         .map(|i| {
             let at = start + step * i as i32;
             let label = match bucket {

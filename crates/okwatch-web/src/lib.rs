@@ -6,8 +6,12 @@
 
 pub mod auth;
 pub mod chart;
+pub mod export;
 mod pages;
+pub mod rest;
+pub mod saved;
 pub mod search;
+mod users;
 
 use askama::Template;
 use auth::{csrf_matches, Role, Sessions, SignedIn, Throttle};
@@ -17,7 +21,8 @@ use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use okwatch_store::{Accounts, Store, StoreError};
+use okwatch_okta::server::Authenticate;
+use okwatch_store::{Accounts, SavedSearches, Store, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -31,24 +36,39 @@ pub struct WebState {
     pub store: Arc<dyn Store>,
     /// The users.
     pub accounts: Arc<dyn Accounts>,
+    /// Saved searches.
+    pub saved: Arc<dyn SavedSearches>,
     /// Signed-in sessions.
     pub sessions: Arc<Sessions>,
     /// Failed sign-ins.
     pub throttle: Arc<Throttle>,
     /// Whether cookies get `Secure` (the console is reached over https).
     pub secure_cookies: bool,
+    /// API tokens accepted by the JSON API (besides a console session).
+    pub tokens: Option<Arc<dyn Authenticate>>,
 }
 
 impl WebState {
-    /// A console over `store` and `accounts`.
-    pub fn new(store: Arc<dyn Store>, accounts: Arc<dyn Accounts>, secure_cookies: bool) -> Self {
+    /// A console over `store`: its events, users and saved searches.
+    pub fn new<S>(store: Arc<S>, secure_cookies: bool) -> Self
+    where
+        S: Store + Accounts + SavedSearches + 'static,
+    {
         WebState {
-            store,
-            accounts,
+            store: store.clone(),
+            accounts: store.clone(),
+            saved: store,
             sessions: Arc::default(),
             throttle: Arc::default(),
             secure_cookies,
+            tokens: None,
         }
+    }
+
+    /// Also accepts these API tokens at the JSON API.
+    pub fn with_tokens(mut self, tokens: Arc<dyn Authenticate>) -> Self {
+        self.tokens = Some(tokens);
+        self
     }
 }
 
@@ -61,6 +81,9 @@ pub enum WebError {
     /// Nothing there.
     #[error("{0}")]
     NotFound(String),
+    /// The request cannot be answered as asked.
+    #[error("{0}")]
+    BadRequest(String),
     /// Anything else.
     #[error("{0}")]
     Internal(String),
@@ -70,6 +93,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {
@@ -113,9 +137,24 @@ pub fn router(state: WebState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::explorer))
         .route("/events/{uuid}", get(pages::event))
+        .route("/export.csv", get(export::csv))
+        .route("/export.ndjson", get(export::ndjson))
         .route("/logout", axum::routing::post(logout))
+        .route("/saved", get(saved::list).post(saved::create))
+        .route("/saved/{id}", axum::routing::post(saved::update))
+        .route("/saved/{id}/delete", axum::routing::post(saved::delete))
+        .route("/users", get(users::list).post(users::save))
+        .route("/users/{name}/delete", axum::routing::post(users::remove))
         .layer(from_fn_with_state(state.clone(), require_session));
+    let api = Router::new()
+        .route(&format!("{}/events", rest::BASE), get(rest::events))
+        .route(&format!("{}/events/{{uuid}}", rest::BASE), get(rest::event))
+        .route(&format!("{}/histogram", rest::BASE), get(rest::histogram))
+        .route(&format!("{}/fields", rest::BASE), get(rest::fields))
+        .layer(from_fn_with_state(state.clone(), rest::require_caller));
     Router::new()
+        .route(&format!("{}/openapi.json", rest::BASE), get(rest::openapi))
+        .merge(api)
         .route("/login", get(login_page).post(login))
         .route("/assets/app.css", get(|| asset(CSS, "text/css")))
         .route("/assets/app.js", get(|| asset(JS, "text/javascript")))
@@ -155,7 +194,7 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
-fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub(crate) fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -175,11 +214,15 @@ async fn require_session(
 ) -> Response {
     let user = cookie_value(request.headers(), COOKIE).and_then(|id| state.sessions.find(id));
     let Some(user) = user else {
-        let target = request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str().to_string())
-            .unwrap_or_else(|| "/".into());
+        // Back to the page asked for after signing in; a form's target is no page to return to.
+        let target = match request.method() {
+            &axum::http::Method::GET => request
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_else(|| "/".into()),
+            _ => "/".into(),
+        };
         return Redirect::to(&format!("/login?next={}", search::encode(&target))).into_response();
     };
     request.extensions_mut().insert(user);

@@ -56,6 +56,31 @@ pub(crate) struct Row {
     highlighted: bool,
 }
 
+pub(crate) struct StatValue {
+    value: String,
+    count: u64,
+    share: u64,
+    include_href: String,
+    exclude_href: String,
+}
+
+pub(crate) struct FieldStat {
+    label: &'static str,
+    values: Vec<StatValue>,
+}
+
+/// The fields whose top values are counted over all matches.
+const STAT_FIELDS: &[(&str, &str)] = &[
+    ("Event types", "eventType"),
+    ("Outcomes", "outcome.result"),
+    ("Actors", "actor.alternateId"),
+    ("Client IPs", "client.ipAddress"),
+    ("Countries", "client.geographicalContext.country"),
+];
+
+/// Values shown per field.
+const STAT_TOP: usize = 5;
+
 #[derive(Template)]
 #[template(path = "explorer.html")]
 pub(crate) struct ExplorerPage {
@@ -73,6 +98,9 @@ pub(crate) struct ExplorerPage {
     bars: Vec<BarView>,
     rows: Vec<Row>,
     older_url: Option<String>,
+    stats: Vec<FieldStat>,
+    export_query: String,
+    can_save: bool,
 }
 
 fn outcome_class(outcome: &str) -> &'static str {
@@ -161,7 +189,7 @@ pub(crate) async fn explorer(
     let now = chrono::Utc::now();
     let search = text.parse(now, PAGE);
     let store = state.store.clone();
-    let (page, total, counts, bucket) = {
+    let (page, total, counts, bucket, counted) = {
         let search = search.clone();
         tokio::task::spawn_blocking(move || -> Result<_, WebError> {
             let page = store.search(&search.query)?;
@@ -184,7 +212,18 @@ pub(crate) async fn explorer(
             };
             let bucket = search.bucket(oldest);
             let counts = store.count_by_time(&unpaged, bucket)?;
-            Ok((page, total, counts, bucket))
+            // Over every match, not a sample.
+            let mut stats = Vec::new();
+            for (label, path) in STAT_FIELDS {
+                let field = okwatch_query::AttrPath::from_dotted(path);
+                let top = if total == 0 {
+                    Vec::new()
+                } else {
+                    store.count_by_field(&unpaged, &field, STAT_TOP)?
+                };
+                stats.push((*label, *path, top));
+            }
+            Ok((page, total, counts, bucket, stats))
         })
         .await
         .map_err(|e| WebError::Internal(e.to_string()))??
@@ -227,6 +266,30 @@ pub(crate) async fn explorer(
             href: explorer_href(&text.and_filter(f)),
         })
         .collect();
+    let stats = counted
+        .into_iter()
+        .map(|(label, path, top)| FieldStat {
+            label,
+            values: top
+                .into_iter()
+                .filter_map(|(value, count)| {
+                    let value = value?;
+                    let condition = format!("{path} eq {}", literal(&value));
+                    Some(StatValue {
+                        include_href: explorer_href(&text.and_filter(&condition)),
+                        exclude_href: explorer_href(
+                            &text.and_filter(&format!("not ({condition})")),
+                        ),
+                        share: (count * 100).checked_div(total).unwrap_or(0),
+                        value,
+                        count,
+                    })
+                })
+                .collect(),
+        })
+        .filter(|s| !s.values.is_empty())
+        .collect();
+    let export_query = text.with(|_| {}).to_query();
     let custom_range = !PRESETS.iter().any(|(_, v)| *v == text.since);
     let page = ExplorerPage {
         presets: PRESETS
@@ -248,6 +311,9 @@ pub(crate) async fn explorer(
         bars,
         rows,
         older_url,
+        stats,
+        export_query,
+        can_save: user.role >= crate::auth::Role::Analyst,
         user,
         text,
     };
@@ -464,6 +530,31 @@ mod tests {
             [r#"a eq "x and y""#, "b eq 1", "c eq 1 or d eq 2"]
         );
         assert_eq!(split_and("(a eq 1) or (b eq 2)"), ["(a eq 1) or (b eq 2)"]);
+    }
+
+    #[test]
+    fn every_quick_filter_and_pivot_is_a_valid_filter() {
+        let pivots = [
+            "actor.id",
+            "client.ipAddress",
+            "authenticationContext.externalSessionId",
+            "target.id",
+            "eventType",
+        ];
+        let filters = QUICK
+            .iter()
+            .map(|(_, f)| f.to_string())
+            .chain(pivots.iter().map(|p| format!("{p} eq {}", literal("x"))))
+            .chain(
+                STAT_FIELDS
+                    .iter()
+                    .map(|(_, p)| format!("not ({p} eq {})", literal("x"))),
+            );
+        for filter in filters {
+            let parsed =
+                okwatch_query::parse_and_validate(&filter, okwatch_query::Dialect::Okwatch);
+            assert!(parsed.is_ok(), "{filter}: {parsed:?}");
+        }
     }
 
     #[test]

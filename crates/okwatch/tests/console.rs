@@ -34,7 +34,8 @@ fn hostile_event() -> Value {
         "actor": {"id": "00uevil", "type": "User", "alternateId": "evil@example.com",
                   "displayName": "<script>alert(1)</script>"},
         "outcome": {"result": "FAILURE", "reason": "</td><b>bold</b>"},
-        "client": {"ipAddress": "203.0.113.9"},
+        "client": {"ipAddress": "203.0.113.9",
+                   "geographicalContext": {"city": "=1+1", "country": "@evil"}},
         "target": []
     })
 }
@@ -134,6 +135,48 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
             // Present, as text: the page shows what the event says.
             assert!(body.contains("alert(2)"), "{path}: the message is shown");
         }
+        // Export, streamed: spreadsheet formulas are neutralised; every match is exported.
+        let export = |path: String| {
+            let (client, session, base) = (client.clone(), session.clone(), base.clone());
+            async move {
+                let reply = client
+                    .get(format!("{base}{path}"))
+                    .header("cookie", &session)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(reply.status(), 200, "{path}");
+                assert!(reply.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment"));
+                reply.text().await.unwrap()
+            }
+        };
+        let csv = export("/export.csv?since=all&filter=actor.id%20eq%20%2200uevil%22".into()).await;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2, "{csv}");
+        assert!(lines[0].starts_with("published,eventType,"), "{csv}");
+        assert!(lines[1].contains(",'=1+1,'@evil,"), "{csv}");
+        let ndjson = export("/export.ndjson?since=all".into()).await;
+        assert_eq!(ndjson.lines().count(), 3001, "every event once");
+        let uuids: std::collections::HashSet<String> = ndjson
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["uuid"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(uuids.len(), 3001);
+        let anonymous = client
+            .get(format!("{base}/export.csv?since=all"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 303, "no export without a session");
+
         let missing = client
             .get(format!("{base}/events/no-such-event"))
             .header("cookie", &session)
@@ -165,6 +208,40 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
             .nth(1)
             .and_then(|rest| rest.split('"').next())
             .expect("the page's sign-out form carries its token");
+        // Saving a search needs the token too.
+        let save = |csrf: String| {
+            let (client, session, base) = (client.clone(), session.clone(), base.clone());
+            async move {
+                client
+                    .post(format!("{base}/saved"))
+                    .header("cookie", &session)
+                    .body(format!(
+                        "csrf={csrf}&name=Evil%20failures&description=x&query=since%3Dall%26filter%3Dactor.id%2520eq%2520%252200uevil%2522&shared=yes"
+                    ))
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(save("guess".into()).await.status(), 403);
+        let saved = save(csrf.to_string()).await;
+        assert_eq!(saved.status(), 303);
+        let list = client
+            .get(format!("{base}/saved"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(list.matches("Evil failures").count(), 2, "listed once (name and edit form)");
+        assert!(
+            list.contains("/?since=all&amp;filter=actor.id%20eq%20%2200uevil%22")
+                || list.contains("/?since=all&#38;filter=actor.id%20eq%20%2200uevil%22"),
+            "{list}"
+        );
+
         let out = client
             .post(format!("{base}/logout"))
             .header("cookie", &session)
@@ -227,6 +304,280 @@ fn a_browser_signs_in_searches_opens_an_event_and_pivots() {
         "{seen}"
     );
     assert!(seen["around_rows"].as_u64().unwrap() >= 1);
+    // The top event type, clicked in the counts: its filter as a chip, and the count of the
+    // narrowed search equals the count the statistics showed.
+    let top = seen["stat_value"].as_str().unwrap();
+    assert_eq!(
+        seen["stat_chip"],
+        format!("eventType eq \"{top}\" ×"),
+        "{seen}"
+    );
+    assert_eq!(seen["stat_total"], seen["stat_count"], "{seen}");
+    // Saved beside the searches okwatch ships, and reopened as it was.
+    let names: Vec<&str> = seen["saved_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Top event type"), "{names:?}");
+    for shipped in [
+        "Failed sign-ins, last 7 days",
+        "Admin privilege changes",
+        "MFA factor changes",
+        "Policy changes",
+    ] {
+        assert!(names.contains(&shipped), "{names:?}");
+    }
+    assert_eq!(seen["reopened_chip"], seen["stat_chip"], "{seen}");
     assert_eq!(seen["after_sign_out"], "Sign in · okwatch");
     assert_eq!(seen["console_errors"], serde_json::json!([]), "{seen}");
+}
+
+#[test]
+fn the_json_api_pages_counts_and_explains_its_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let token = support::create_token(&dir.path().join("data"), "api-test");
+    let base = server.url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let get = |path: String, auth: bool| {
+            let (client, base, token) = (client.clone(), base.clone(), token.clone());
+            async move {
+                let mut request = client.get(format!("{base}{path}"));
+                if auth {
+                    request = request.header("authorization", format!("Bearer {token}"));
+                }
+                let reply = request.send().await.unwrap();
+                let status = reply.status().as_u16();
+                let body: Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+                (status, body)
+            }
+        };
+        let failures = "filter=outcome.result%20eq%20%22FAILURE%22";
+        let (status, body) = get(format!("/api/okwatch/v1/events?{failures}"), false).await;
+        assert_eq!(status, 401);
+        assert!(body["error"].as_str().unwrap().contains("API token"));
+
+        // Every failure, page by page, each once.
+        let (_, counted) = get(
+            format!("/api/okwatch/v1/fields?{failures}&field=eventType&top=3"),
+            true,
+        )
+        .await;
+        let total = counted["total"].as_u64().unwrap();
+        assert!(total > 20, "{counted}");
+        let top = counted["fields"]["eventType"].as_array().unwrap();
+        assert!((2..=3).contains(&top.len()), "{counted}");
+        assert!(top[0]["count"].as_u64() >= top[1]["count"].as_u64());
+        let mut seen = std::collections::HashSet::new();
+        let mut path = format!("/api/okwatch/v1/events?{failures}&limit=7");
+        loop {
+            let (status, page) = get(path.clone(), true).await;
+            assert_eq!(status, 200, "{page}");
+            for event in page["events"].as_array().unwrap() {
+                assert_eq!(event["outcome"]["result"], "FAILURE");
+                assert!(seen.insert(event["uuid"].as_str().unwrap().to_string()));
+            }
+            match page["next_url"].as_str() {
+                Some(next) => path = next.to_string(),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len() as u64, total);
+        let (_, histogram) = get(
+            format!("/api/okwatch/v1/histogram?{failures}&bucket=day"),
+            true,
+        )
+        .await;
+        let sum: u64 = histogram["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(sum, total);
+
+        let (status, one) = get(
+            "/api/okwatch/v1/events/6a1f0000-0000-4000-8000-00000000beef".into(),
+            true,
+        )
+        .await;
+        assert_eq!(
+            (status, one["actor"]["id"].as_str()),
+            (200, Some("00uevil"))
+        );
+        let (status, missing) = get("/api/okwatch/v1/events/nope".into(), true).await;
+        assert_eq!(status, 404, "{missing}");
+
+        // Mistakes are named.
+        let (status, error) = get(
+            "/api/okwatch/v1/events?filter=outcome.result%20eq".into(),
+            true,
+        )
+        .await;
+        assert_eq!(status, 400);
+        assert_eq!(error["position"], 17, "{error}");
+        let (status, error) = get("/api/okwatch/v1/fields?field=outcome.reslt".into(), true).await;
+        assert_eq!(status, 400);
+        assert!(
+            error["error"].as_str().unwrap().contains("outcome.reslt"),
+            "{error}"
+        );
+        let (status, _) = get("/api/okwatch/v1/events?limit=5000".into(), true).await;
+        assert_eq!(status, 400);
+
+        // The OpenAPI document is served without a credential and names every route.
+        let (status, doc) = get("/api/okwatch/v1/openapi.json".into(), false).await;
+        assert_eq!(status, 200);
+        for path in doc["paths"].as_object().unwrap().keys() {
+            let path = path.replace("{uuid}", "6a1f0000-0000-4000-8000-00000000beef");
+            let path = if path.ends_with("/fields") {
+                format!("{path}?field=eventType")
+            } else {
+                path
+            };
+            let (status, _) = get(path.clone(), true).await;
+            assert_eq!(status, 200, "{path}");
+        }
+    });
+}
+
+/// Signs `name` in; the session cookie and the CSRF token of its forms.
+async fn session_of(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    password: &str,
+) -> (String, String) {
+    let reply = client
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name={name}&password={password}&next=%2F"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 303, "{name} signs in");
+    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = client
+        .get(format!("{base}/saved"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    (session, csrf)
+}
+
+#[test]
+fn every_route_answers_each_role_as_the_role_table_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let base = server.url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let admin = session_of(&client, &base, "admin", PASSWORD).await;
+        for (name, role) in [("vera", "viewer"), ("ann", "analyst")] {
+            let made = client
+                .post(format!("{base}/users"))
+                .header("cookie", &admin.0)
+                .body(format!(
+                    "csrf={}&name={name}&role={role}&password={PASSWORD}",
+                    admin.1
+                ))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(made.status(), 303, "the admin adds {name}");
+        }
+        let viewer = session_of(&client, &base, "vera", PASSWORD).await;
+        let analyst = session_of(&client, &base, "ann", PASSWORD).await;
+        let event = "/events/6a1f0000-0000-4000-8000-00000000beef";
+        // (method, path, body with {csrf}, answers for: nobody, viewer, analyst, admin)
+        let table: &[(&str, &str, &str, [u16; 4])] = &[
+            ("GET", "/", "", [303, 200, 200, 200]),
+            ("GET", event, "", [303, 200, 200, 200]),
+            ("GET", "/saved", "", [303, 200, 200, 200]),
+            ("GET", "/export.csv?since=all", "", [303, 200, 200, 200]),
+            ("GET", "/users", "", [303, 403, 403, 200]),
+            (
+                "GET",
+                "/api/okwatch/v1/events?limit=1",
+                "",
+                [401, 200, 200, 200],
+            ),
+            (
+                "GET",
+                "/api/okwatch/v1/openapi.json",
+                "",
+                [200, 200, 200, 200],
+            ),
+            ("GET", "/login", "", [200, 200, 200, 200]),
+            (
+                "POST",
+                "/saved",
+                "csrf={csrf}&name=n&query=since%3D-1h",
+                [303, 403, 303, 303],
+            ),
+            (
+                "POST",
+                "/users",
+                "csrf={csrf}&name=zed&role=viewer&password=long-enough-password",
+                [303, 403, 403, 303],
+            ),
+            (
+                "POST",
+                "/users/vera/delete",
+                "csrf=forged",
+                [303, 403, 403, 403],
+            ),
+        ];
+        let who = [None, Some(&viewer), Some(&analyst), Some(&admin)];
+        for (method, path, body, expected) in table {
+            for (i, caller) in who.iter().enumerate() {
+                let url = format!("{base}{path}");
+                let mut request = if *method == "GET" {
+                    client.get(&url)
+                } else {
+                    client.post(&url)
+                };
+                if let Some((session, csrf)) = caller {
+                    request = request.header("cookie", session.as_str());
+                    request = request.body(body.replace("{csrf}", csrf));
+                } else {
+                    request = request.body(body.replace("{csrf}", "none"));
+                }
+                let status = request.send().await.unwrap().status().as_u16();
+                assert_eq!(status, expected[i], "{method} {path} as caller {i}");
+            }
+        }
+        // Removing a user ends their session at once.
+        let removed = client
+            .post(format!("{base}/users/vera/delete"))
+            .header("cookie", &admin.0)
+            .body(format!("csrf={}", admin.1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(removed.status(), 303);
+        let after = client
+            .get(format!("{base}/"))
+            .header("cookie", &viewer.0)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(after.status(), 303, "vera's session ended with her account");
+    });
 }

@@ -142,7 +142,8 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         &admin_password,
     )
     .context("creating the console's admin")?;
-    let web = okwatch_web::WebState::new(store.clone(), store.clone(), false);
+    okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
+    let web = okwatch_web::WebState::new(store.clone(), false);
     let tokens = token_store(&demo_dir);
     // One demo token at a time: the previous run's is revoked.
     while tokens.revoke("demo")? {}
@@ -152,6 +153,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         let api = api_listener.local_addr()?;
         // Like `okwatch serve`: other commands on the demo's data directory go through it.
         let (access, auth) = super::local::LocalAccess::new(tokens);
+        let web = web.with_tokens(auth.clone());
         let _published = access.publish(&demo_dir, api)?;
         // Live events also come by Event Hook, as they would from a real org.
         let hook_secret = Secret::new(okwatch_okta::random::base62(32));

@@ -42,12 +42,13 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         .filter(|_| admin_password.is_none());
     let web = okwatch_web::WebState::new(
         store.clone(),
-        store.clone(),
         args.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
     );
+    okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
     let (access, auth) = LocalAccess::new(tokens);
+    let web = web.with_tokens(auth.clone());
     let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {

@@ -64,6 +64,28 @@ try:
     seen["highlighted_href"] = highlighted.get_attribute("pathname")
     seen["around_rows"] = len(driver.find_elements(By.CSS_SELECTOR, "table.results tbody tr"))
 
+    # Field statistics over all matches: a value narrows the search to it.
+    driver.get(base + "/?since=all")
+    stat = driver.find_element(By.CSS_SELECTOR, "aside.stats li a.value")
+    seen["stat_value"] = stat.text
+    seen["stat_count"] = int(stat.find_element(By.XPATH, "following-sibling::span").text)
+    stat.click()
+    seen["stat_chip"] = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "a.chip"))).text
+    seen["stat_total"] = int(driver.find_element(By.CSS_SELECTOR, "section.summary strong").text)
+    driver.save_screenshot(f"{shots}/stats.png")
+
+    # Save the narrowed search, find it among the saved ones, open it again.
+    driver.find_element(By.CSS_SELECTOR, "details.save summary").click()
+    driver.find_element(By.CSS_SELECTOR, "details.save input[name=name]").send_keys("Top event type")
+    driver.find_element(By.CSS_SELECTOR, "details.save button").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.saved")))
+    seen["saved_names"] = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "table.saved a.open")]
+    driver.save_screenshot(f"{shots}/saved.png")
+    driver.find_element(By.LINK_TEXT, "Top event type").click()
+    seen["reopened_chip"] = wait.until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "a.chip"))).text
+
     driver.find_element(By.CSS_SELECTOR, "nav.user button").click()
     wait.until(ec.presence_of_element_located((By.ID, "password")))
     seen["after_sign_out"] = driver.title
