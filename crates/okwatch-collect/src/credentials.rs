@@ -66,13 +66,11 @@ impl Credentials {
 }
 
 fn ssws(token: &Secret) -> Result<HeaderValue, AuthError> {
-    let mut value = HeaderValue::from_str(&format!("SSWS {}", token.expose())).map_err(|_| {
+    crate::oauth::sensitive(&format!("SSWS {}", token.expose())).map_err(|_| {
         AuthError::Unusable(
             "the API token holds characters that cannot be sent in an HTTP header".into(),
         )
-    })?;
-    value.set_sensitive(true);
-    Ok(value)
+    })
 }
 
 #[cfg(test)]

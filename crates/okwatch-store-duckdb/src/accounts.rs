@@ -24,14 +24,7 @@ impl DuckDbStore {
     fn select_users(&self, condition: &str, arg: &str) -> Result<Vec<UserRecord>, StoreError> {
         let loan = self.loan()?;
         let conn = loan.reader().conn;
-        let exists: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'users'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db_err("looking for the users table"))?;
-        if exists == 0 {
+        if !crate::read::table_exists(conn, "users")? {
             return Ok(Vec::new());
         }
         let mut stmt = conn

@@ -155,21 +155,26 @@ fn group_key(event: &Value, field: &AttrPath) -> Option<String> {
     }
 }
 
+/// Whether the store has `table`: one written by an older okwatch and opened read-only may
+/// lack the tables added since.
+pub(super) fn table_exists(conn: &::duckdb::Connection, table: &str) -> Result<bool, StoreError> {
+    let count: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+            [table],
+            |r| r.get(0),
+        )
+        .map_err(db_err(format!("looking for the table {table}")))?;
+    Ok(count > 0)
+}
+
 pub(super) fn checkpoint_of(
     r: &Reader<'_>,
     org: &str,
     collector: &str,
 ) -> Result<Option<Checkpoint>, StoreError> {
     // A store written before checkpoints existed and opened read-only has no such table.
-    let exists: i64 = r
-        .conn
-        .query_row(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'collector_checkpoints'",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db_err("looking for collector checkpoints"))?;
-    if exists == 0 {
+    if !table_exists(r.conn, "collector_checkpoints")? {
         return Ok(None);
     }
     let mut stmt = r

@@ -56,14 +56,7 @@ impl DuckDbStore {
         let loan = self.loan()?;
         let conn = loan.reader().conn;
         // A store written before saved searches existed, opened read-only, has none.
-        let exists: i64 = conn
-            .query_row(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'saved_searches'",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db_err("looking for saved searches"))?;
-        if exists == 0 {
+        if !crate::read::table_exists(conn, "saved_searches")? {
             return Ok(Vec::new());
         }
         let mut stmt = conn

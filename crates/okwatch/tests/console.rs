@@ -203,11 +203,8 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
             .text()
             .await
             .unwrap();
-        let csrf = page
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .expect("the page's sign-out form carries its token");
+        let csrf = csrf_of(&page);
+        let csrf = csrf.as_str();
         // Saving a search needs the token too.
         let save = |csrf: String| {
             let (client, session, base) = (client.clone(), session.clone(), base.clone());
@@ -445,6 +442,15 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
     });
 }
 
+/// The CSRF token a page's forms carry (its sign-out form has one on every page).
+fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry the session's CSRF token")
+        .to_string()
+}
+
 /// Signs `name` in; the session cookie and the CSRF token of its forms.
 async fn session_of(
     client: &reqwest::Client,
@@ -471,13 +477,7 @@ async fn session_of(
         .text()
         .await
         .unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
-    (session, csrf)
+    (session, csrf_of(&page))
 }
 
 #[test]

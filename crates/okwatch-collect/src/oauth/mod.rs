@@ -321,7 +321,7 @@ impl OAuthClient {
 }
 
 /// A header value the HTTP stack will never print.
-fn sensitive(value: &str) -> Result<HeaderValue, AuthError> {
+pub(crate) fn sensitive(value: &str) -> Result<HeaderValue, AuthError> {
     let mut header = HeaderValue::from_str(value).map_err(|_| {
         AuthError::Unusable("a credential holds characters an HTTP header cannot carry".into())
     })?;
