@@ -265,6 +265,13 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
 
 #[test]
 fn a_browser_signs_in_searches_opens_an_event_and_pivots() {
+    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(program).exists(),
+            "{program} is missing: the console's browser test drives Debian's headless Chromium \
+             (apt-get install chromium chromium-driver)"
+        );
+    }
     let python = python_with("selenium-venv", "selenium==4.27.1", "selenium");
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path());
