@@ -240,6 +240,18 @@ fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
         .map_or("", |(_, v)| v.as_str())
 }
 
+/// The refusal of a form that does not carry its session's CSRF token (stale or forged); `None`
+/// when it does. Every console form that changes something goes through here.
+fn stale_form(user: &SignedIn, form: &[(String, String)]) -> Option<Response> {
+    (!csrf_matches(&user.csrf, field(form, "csrf"))).then(|| {
+        (
+            StatusCode::FORBIDDEN,
+            "The form is stale or forged (CSRF token).",
+        )
+            .into_response()
+    })
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {
@@ -339,13 +351,8 @@ async fn logout(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let form = form(&body);
-    if !csrf_matches(&user.csrf, field(&form, "csrf")) {
-        return (
-            StatusCode::FORBIDDEN,
-            "The form is stale or forged (CSRF token).",
-        )
-            .into_response();
+    if let Some(refused) = stale_form(&user, &form(&body)) {
+        return refused;
     }
     if let Some(id) = cookie_value(&headers, COOKIE) {
         state.sessions.end(id);

@@ -2,12 +2,12 @@
 //! description, optionally shared with every user; the list opens, edits and deletes them.
 //! okwatch ships a few that every org needs, saved once at the first start.
 
-use crate::auth::{csrf_matches, Role, SignedIn};
-use crate::search::{encode, SearchText};
-use crate::{field, form, html, WebError, WebState};
+use crate::auth::{Role, SignedIn};
+use crate::search::SearchText;
+use crate::{field, form, html, stale_form, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use okwatch_store::{SavedSearch, SavedSearches, StoreError};
@@ -156,8 +156,8 @@ fn forbidden(message: &str) -> Response {
 #[allow(clippy::result_large_err)] // a response, sent at once, on a path that is not hot
 fn read_form(body: &[u8], user: &SignedIn) -> Result<(String, String, String, bool), Response> {
     let form = form(body);
-    if !csrf_matches(&user.csrf, field(&form, "csrf")) {
-        return Err(forbidden("The form is stale or forged (CSRF token)."));
+    if let Some(refused) = stale_form(user, &form) {
+        return Err(refused);
     }
     if user.role < Role::Analyst {
         return Err(forbidden(
@@ -252,12 +252,10 @@ pub(crate) async fn delete(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
     Path(id): Path<String>,
-    _headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
-    let form = form(&body);
-    if !csrf_matches(&user.csrf, field(&form, "csrf")) {
-        return Ok(forbidden("The form is stale or forged (CSRF token)."));
+    if let Some(refused) = stale_form(&user, &form(&body)) {
+        return Ok(refused);
     }
     let store = state.saved.clone();
     let lookup = id.clone();
@@ -271,7 +269,7 @@ pub(crate) async fn delete(
     }
     let store = state.saved.clone();
     blocking(move || store.delete_saved_search(&id)).await?;
-    Ok(Redirect::to(&format!("/saved?done={}", encode("deleted"))).into_response())
+    Ok(Redirect::to("/saved?done=deleted").into_response())
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! User management, for admins: list, add or change (role and password), remove. A changed or
 //! removed user's sessions end at once.
 
-use crate::auth::{csrf_matches, set_user, AccountError, Role, SignedIn};
-use crate::{field, form, html, WebError, WebState};
+use crate::auth::{set_user, AccountError, Role, SignedIn};
+use crate::{field, form, html, stale_form, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -90,12 +90,8 @@ pub(crate) async fn save(
         return Ok(refused);
     }
     let form = form(&body);
-    if !csrf_matches(&user.csrf, field(&form, "csrf")) {
-        return Ok((
-            StatusCode::FORBIDDEN,
-            "The form is stale or forged (CSRF token).",
-        )
-            .into_response());
+    if let Some(refused) = stale_form(&user, &form) {
+        return Ok(refused);
     }
     let name = field(&form, "name").trim().to_string();
     let Some(role) = Role::parse(field(&form, "role")) else {
@@ -138,12 +134,8 @@ pub(crate) async fn remove(
     if let Some(refused) = admin_only(&user) {
         return Ok(refused);
     }
-    if !csrf_matches(&user.csrf, field(&form(&body), "csrf")) {
-        return Ok((
-            StatusCode::FORBIDDEN,
-            "The form is stale or forged (CSRF token).",
-        )
-            .into_response());
+    if let Some(refused) = stale_form(&user, &form(&body)) {
+        return Ok(refused);
     }
     if name == user.name {
         return page(
