@@ -1,12 +1,20 @@
-//! The console's users, in the `users` table beside the events.
+//! The console's users and their API tokens, in the `users` and `api_tokens` tables beside
+//! the events.
 
 use crate::{db_err, DuckDbStore};
-use okwatch_store::{Accounts, StoreError, UserRecord};
+use okwatch_store::{Accounts, ApiTokenRecord, StoreError, UserRecord};
 
 pub(super) const CREATE_SQL: &str = "CREATE TABLE IF NOT EXISTS users (
     name VARCHAR PRIMARY KEY,
     role VARCHAR NOT NULL,
     password_hash VARCHAR NOT NULL,
+    created VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS api_tokens (
+    id VARCHAR PRIMARY KEY,
+    owner VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    prefix VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL UNIQUE,
     created VARCHAR NOT NULL);";
 
 fn record(row: &::duckdb::Row<'_>) -> ::duckdb::Result<UserRecord> {
@@ -38,6 +46,35 @@ impl DuckDbStore {
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(db_err("reading users"))
     }
+
+    /// API tokens matching `condition` (with one `?` for `arg`), oldest first.
+    fn select_tokens(&self, condition: &str, arg: &str) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        let loan = self.loan()?;
+        let conn = loan.reader().conn;
+        if !crate::read::table_exists(conn, "api_tokens")? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT id, owner, name, prefix, sha256, created FROM api_tokens
+                 WHERE {condition} ORDER BY created, id"
+            ))
+            .map_err(db_err("reading API tokens"))?;
+        let rows = stmt
+            .query_map([arg], |row| {
+                Ok(ApiTokenRecord {
+                    id: row.get(0)?,
+                    owner: row.get(1)?,
+                    name: row.get(2)?,
+                    prefix: row.get(3)?,
+                    sha256: row.get(4)?,
+                    created: row.get(5)?,
+                })
+            })
+            .map_err(db_err("reading API tokens"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(db_err("reading API tokens"))
+    }
 }
 
 impl Accounts for DuckDbStore {
@@ -63,11 +100,52 @@ impl Accounts for DuckDbStore {
     }
 
     fn delete_user(&self, name: &str) -> Result<bool, StoreError> {
+        let mut writer = self.lock();
+        let tx = writer
+            .conn
+            .transaction()
+            .map_err(db_err("removing a user"))?;
+        tx.execute("DELETE FROM api_tokens WHERE owner = ?", [name])
+            .map_err(db_err("removing a user's tokens"))?;
+        let removed = tx
+            .execute("DELETE FROM users WHERE name = ?", [name])
+            .map_err(db_err("removing a user"))?;
+        tx.commit().map_err(db_err("removing a user"))?;
+        Ok(removed > 0)
+    }
+
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>, StoreError> {
+        self.select_tokens("id <> ?", "")
+    }
+
+    fn api_token_by_digest(&self, sha256: &str) -> Result<Option<ApiTokenRecord>, StoreError> {
+        Ok(self.select_tokens("sha256 = ?", sha256)?.into_iter().next())
+    }
+
+    fn put_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError> {
+        self.lock()
+            .conn
+            .execute(
+                "INSERT INTO api_tokens VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    &token.id,
+                    &token.owner,
+                    &token.name,
+                    &token.prefix,
+                    &token.sha256,
+                    &token.created,
+                ],
+            )
+            .map_err(db_err("saving an API token"))?;
+        Ok(())
+    }
+
+    fn delete_api_token(&self, id: &str) -> Result<bool, StoreError> {
         let removed = self
             .lock()
             .conn
-            .execute("DELETE FROM users WHERE name = ?", [name])
-            .map_err(db_err("removing a user"))?;
+            .execute("DELETE FROM api_tokens WHERE id = ?", [id])
+            .map_err(db_err("revoking an API token"))?;
         Ok(removed > 0)
     }
 }
@@ -115,5 +193,47 @@ mod tests {
         assert!(store.delete_user("bob").unwrap());
         assert!(!store.delete_user("bob").unwrap());
         assert_eq!(store.users().unwrap().len(), 1);
+    }
+
+    fn token(id: &str, owner: &str) -> ApiTokenRecord {
+        ApiTokenRecord {
+            id: id.into(),
+            owner: owner.into(),
+            name: format!("{owner}'s script"),
+            prefix: format!("okw_{id}"),
+            sha256: format!("{id:0>64}"),
+            created: format!("2026-12-01T00:00:0{id}.000Z"),
+        }
+    }
+
+    #[test]
+    fn tokens_are_found_by_hash_revoked_and_leave_with_their_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("okwatch.duckdb");
+        {
+            let store = DuckDbStore::open(&path).unwrap();
+            store.put_user(&user("bob", "viewer")).unwrap();
+            store.put_user(&user("eve", "analyst")).unwrap();
+            for (id, owner) in [("1", "bob"), ("2", "eve"), ("3", "bob")] {
+                store.put_api_token(&token(id, owner)).unwrap();
+            }
+            // The same token twice is refused: a hash names one token.
+            let mut again = token("4", "eve");
+            again.sha256 = token("1", "bob").sha256;
+            assert!(store.put_api_token(&again).is_err());
+        }
+        let store = DuckDbStore::open(&path).unwrap();
+        let found = store
+            .api_token_by_digest(&token("2", "eve").sha256)
+            .unwrap();
+        assert_eq!(found.map(|t| t.owner), Some("eve".to_string()));
+        assert!(store.delete_api_token("2").unwrap());
+        assert!(!store.delete_api_token("2").unwrap());
+        assert!(store
+            .api_token_by_digest(&token("2", "eve").sha256)
+            .unwrap()
+            .is_none());
+        assert!(store.delete_user("bob").unwrap());
+        assert!(store.api_tokens().unwrap().is_empty());
     }
 }

@@ -343,8 +343,36 @@ pub trait Accounts: Send + Sync {
     fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
     /// Creates the user, or replaces the one of that name.
     fn put_user(&self, user: &UserRecord) -> Result<(), StoreError>;
-    /// Removes a user; whether there was one.
+    /// Removes a user and their API tokens; whether there was one.
     fn delete_user(&self, name: &str) -> Result<bool, StoreError>;
+    /// Every API token (what is kept of it), oldest first.
+    fn api_tokens(&self) -> Result<Vec<ApiTokenRecord>, StoreError>;
+    /// The token whose SHA-256 is `sha256`, if any: asked at every API request, so a revoked
+    /// token fails at the very next one.
+    fn api_token_by_digest(&self, sha256: &str) -> Result<Option<ApiTokenRecord>, StoreError>;
+    /// Keeps a new token.
+    fn put_api_token(&self, token: &ApiTokenRecord) -> Result<(), StoreError>;
+    /// Revokes a token; whether there was one.
+    fn delete_api_token(&self, id: &str) -> Result<bool, StoreError>;
+}
+
+/// What is kept of an API token a user made: never the token, only its hash. The token acts
+/// with its owner's role at the time of each request.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ApiTokenRecord {
+    /// Stable id, for revoking.
+    pub id: String,
+    /// The user it acts for.
+    pub owner: String,
+    /// What its owner called it.
+    pub name: String,
+    /// Its first characters, to recognise it in a list.
+    pub prefix: String,
+    /// Hex SHA-256 of the token.
+    #[serde(skip_serializing)]
+    pub sha256: String,
+    /// When it was made (ISO 8601).
+    pub created: String,
 }
 
 /// A search someone saved: the explorer's URL query string and what it is for.

@@ -9,8 +9,10 @@ pub mod chart;
 pub mod export;
 mod pages;
 pub mod rest;
+mod rest_manage;
 pub mod saved;
 pub mod search;
+pub mod tokens;
 mod users;
 
 use askama::Template;
@@ -145,12 +147,47 @@ pub fn router(state: WebState) -> Router {
         .route("/saved/{id}/delete", axum::routing::post(saved::delete))
         .route("/users", get(users::list).post(users::save))
         .route("/users/{name}/delete", axum::routing::post(users::remove))
+        .route("/tokens", get(tokens::list).post(tokens::make))
+        .route("/tokens/{id}/revoke", axum::routing::post(tokens::remove))
         .layer(from_fn_with_state(state.clone(), require_session));
     let api = Router::new()
         .route(&format!("{}/events", rest::BASE), get(rest::events))
         .route(&format!("{}/events/{{uuid}}", rest::BASE), get(rest::event))
         .route(&format!("{}/histogram", rest::BASE), get(rest::histogram))
         .route(&format!("{}/fields", rest::BASE), get(rest::fields))
+        .route(
+            &format!("{}/events/{{uuid}}/around", rest::BASE),
+            get(rest_manage::around),
+        )
+        .route(&format!("{}/export.csv", rest::BASE), get(export::csv))
+        .route(
+            &format!("{}/export.ndjson", rest::BASE),
+            get(export::ndjson),
+        )
+        .route(
+            &format!("{}/saved-searches", rest::BASE),
+            get(rest_manage::saved_list).post(rest_manage::saved_create),
+        )
+        .route(
+            &format!("{}/saved-searches/{{id}}", rest::BASE),
+            get(rest_manage::saved_one).delete(rest_manage::saved_delete),
+        )
+        .route(
+            &format!("{}/tokens", rest::BASE),
+            get(rest_manage::tokens_list).post(rest_manage::tokens_create),
+        )
+        .route(
+            &format!("{}/tokens/{{id}}", rest::BASE),
+            axum::routing::delete(rest_manage::tokens_delete),
+        )
+        .route(
+            &format!("{}/users", rest::BASE),
+            get(rest_manage::users_list),
+        )
+        .route(
+            &format!("{}/users/{{name}}", rest::BASE),
+            axum::routing::put(rest_manage::users_put).delete(rest_manage::users_delete),
+        )
         .layer(from_fn_with_state(state.clone(), rest::require_caller));
     Router::new()
         .route(&format!("{}/openapi.json", rest::BASE), get(rest::openapi))

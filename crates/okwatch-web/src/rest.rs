@@ -4,10 +4,11 @@
 //! token (`Authorization: Bearer …` or `SSWS …`) may call it; errors are JSON that say what was
 //! wrong (a filter error with its position).
 
+use crate::auth::{csrf_matches, Role, SignedIn};
 use crate::search::SearchText;
 use crate::{cookie_value, WebState, COOKIE};
 use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -27,7 +28,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             body: json!({ "error": message.into() }),
@@ -48,36 +49,83 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Lets a request through with a session or a token; else 401 in JSON.
+/// Lets a request through as the user of its session or of its token (a data-directory token
+/// reads, as a viewer); else 401 in JSON. A browser session's requests that change something
+/// must carry the session's CSRF token in `X-CSRF-Token` (the console's pages show it).
 pub(crate) async fn require_caller(
     State(state): State<WebState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
-    let session = cookie_value(request.headers(), COOKIE)
-        .and_then(|id| state.sessions.find(id))
-        .is_some();
-    let token = session
-        || request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(okwatch_okta::auth::token_from_header)
-            .zip(state.tokens.as_ref())
-            .and_then(|(presented, tokens)| tokens.authenticate(presented))
-            .is_some();
-    if session || token {
-        next.run(request).await
-    } else {
-        ApiError::new(
+    let session = cookie_value(request.headers(), COOKIE).and_then(|id| state.sessions.find(id));
+    let caller = match session {
+        Some(user) => {
+            let safe = matches!(*request.method(), Method::GET | Method::HEAD);
+            let presented = request
+                .headers()
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !safe && !csrf_matches(&user.csrf, presented) {
+                return ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "a signed-in browser must send its CSRF token in X-CSRF-Token to change anything",
+                )
+                .into_response();
+            }
+            Some(user)
+        }
+        None => match presented_token(request.headers()) {
+            Some(presented) => token_caller(&state, presented).await,
+            None => None,
+        },
+    };
+    match caller {
+        Some(user) => {
+            request.extensions_mut().insert(user);
+            next.run(request).await
+        }
+        None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "sign in to the console, or send an API token (Authorization: Bearer TOKEN)",
         )
-        .into_response()
+        .into_response(),
     }
 }
 
-fn value_of<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
+fn presented_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(okwatch_okta::auth::token_from_header)
+        .map(str::to_string)
+}
+
+/// The user a token acts for: a user's own token with that user's role now, or a token the
+/// server accepts otherwise (the data directory's), as a viewer.
+async fn token_caller(state: &WebState, presented: String) -> Option<SignedIn> {
+    let accounts = state.accounts.clone();
+    let others = state.tokens.clone();
+    tokio::task::spawn_blocking(move || {
+        match crate::tokens::user_token_caller(accounts.as_ref(), &presented) {
+            Ok(Some(user)) => Some(user),
+            Ok(None) => others?.authenticate(&presented).map(|name| SignedIn {
+                name,
+                role: Role::Viewer,
+                csrf: String::new(),
+            }),
+            Err(e) => {
+                tracing::error!("cannot look up an API token: {e}");
+                None
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+pub(crate) fn value_of<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
     pairs
         .iter()
         .rev()
@@ -87,7 +135,7 @@ fn value_of<'p>(pairs: &'p [(String, String)], name: &str) -> Option<&'p str> {
 
 /// The search of a request, or the 400 that says what is wrong with it. `since` defaults to
 /// all history here (the explorer's page defaults to the last 24 hours).
-fn search_of(pairs: &[(String, String)], limit: usize) -> Result<EventQuery, ApiError> {
+pub(crate) fn search_of(pairs: &[(String, String)], limit: usize) -> Result<EventQuery, ApiError> {
     let mut text = SearchText::from_pairs(pairs);
     if value_of(pairs, "since").is_none() {
         text.since = "all".into();
@@ -108,7 +156,7 @@ fn search_of(pairs: &[(String, String)], limit: usize) -> Result<EventQuery, Api
     Ok(search.query)
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| {

@@ -68,13 +68,13 @@ pub fn seed(store: &dyn SavedSearches) -> Result<bool, StoreError> {
 }
 
 /// Whether `user` sees `search`.
-fn visible(search: &SavedSearch, user: &SignedIn) -> bool {
+pub(crate) fn visible(search: &SavedSearch, user: &SignedIn) -> bool {
     search.shared || search.owner == user.name || user.role == Role::Admin
 }
 
 /// Whether `user` may change `search`: its owner, or an admin (who also looks after the
 /// shipped ones).
-fn editable(search: &SavedSearch, user: &SignedIn) -> bool {
+pub(crate) fn editable(search: &SavedSearch, user: &SignedIn) -> bool {
     user.role >= Role::Analyst && (search.owner == user.name || user.role == Role::Admin)
 }
 
@@ -166,7 +166,7 @@ fn read_form(body: &[u8], user: &SignedIn) -> Result<(String, String, String, bo
     }
     let name = field(&form, "name").trim().to_string();
     let description = field(&form, "description").trim().to_string();
-    let query = field(&form, "query").trim().to_string();
+    let query = field(&form, "query");
     if name.is_empty() || name.chars().count() > 200 || description.chars().count() > 1000 {
         return Err((
             StatusCode::BAD_REQUEST,
@@ -174,14 +174,21 @@ fn read_form(body: &[u8], user: &SignedIn) -> Result<(String, String, String, bo
         )
             .into_response());
     }
-    // Kept in its canonical form, which is also what the explorer's links are made of.
-    let query = SearchText::from_pairs(&okwatch_okta::server::query_pairs(Some(&query)))
+    let query = canonical_query(query)
+        .map_err(|problem| (StatusCode::BAD_REQUEST, problem).into_response())?;
+    Ok((name, description, query, field(&form, "shared") == "yes"))
+}
+
+/// A search to save, in its canonical form, which is also what the explorer's links are made
+/// of (no page cursor, no highlighted event).
+pub(crate) fn canonical_query(query: &str) -> Result<String, String> {
+    let query = SearchText::from_pairs(&okwatch_okta::server::query_pairs(Some(query.trim())))
         .with(|t| t.highlight.clear())
         .to_query();
     if query.len() > 12_000 {
-        return Err((StatusCode::BAD_REQUEST, "The search is too long to save.").into_response());
+        return Err("The search is too long to save.".into());
     }
-    Ok((name, description, query, field(&form, "shared") == "yes"))
+    Ok(query)
 }
 
 async fn blocking<T: Send + 'static>(

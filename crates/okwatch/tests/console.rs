@@ -356,7 +356,12 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
                 }
                 let reply = request.send().await.unwrap();
                 let status = reply.status().as_u16();
-                let body: Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+                let bytes = reply.bytes().await.unwrap();
+                // Exports are CSV or NDJSON; everything else answers JSON.
+                let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                    assert!(path.contains("/export."), "{path} answers JSON");
+                    Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                });
                 (status, body)
             }
         };
@@ -433,18 +438,26 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
         let (status, _) = get("/api/okwatch/v1/events?limit=5000".into(), true).await;
         assert_eq!(status, 400);
 
-        // The OpenAPI document is served without a credential and names every route.
+        // The OpenAPI document is served without a credential, and every route it says can
+        // be read answers.
         let (status, doc) = get("/api/okwatch/v1/openapi.json".into(), false).await;
         assert_eq!(status, 200);
-        for path in doc["paths"].as_object().unwrap().keys() {
-            let path = path.replace("{uuid}", "6a1f0000-0000-4000-8000-00000000beef");
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            if methods.get("get").is_none() {
+                continue;
+            }
+            let path = path
+                .replace("{uuid}", "6a1f0000-0000-4000-8000-00000000beef")
+                .replace("{id}", "okwatch-1");
             let path = if path.ends_with("/fields") {
                 format!("{path}?field=eventType")
             } else {
                 path
             };
             let (status, _) = get(path.clone(), true).await;
-            assert_eq!(status, 200, "{path}");
+            // A token from `okwatch token create` reads as a viewer: users are for admins.
+            let expected = if path.ends_with("/users") { 403 } else { 200 };
+            assert_eq!(status, expected, "{path}");
         }
     });
 }
@@ -519,6 +532,14 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/saved", "", [303, 200, 200, 200]),
             ("GET", "/export.csv?since=all", "", [303, 200, 200, 200]),
             ("GET", "/users", "", [303, 403, 403, 200]),
+            ("GET", "/tokens", "", [303, 200, 200, 200]),
+            ("GET", "/api/okwatch/v1/users", "", [401, 403, 403, 200]),
+            (
+                "GET",
+                "/api/okwatch/v1/saved-searches",
+                "",
+                [401, 200, 200, 200],
+            ),
             (
                 "GET",
                 "/api/okwatch/v1/events?limit=1",
@@ -586,5 +607,255 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             .await
             .unwrap();
         assert_eq!(after.status(), 303, "vera's session ended with her account");
+    });
+}
+
+/// Makes a token on the console's tokens page, as the person signed in to `session`; the
+/// token the page shows once.
+async fn token_from_page(
+    client: &reqwest::Client,
+    base: &str,
+    session: &(String, String),
+) -> String {
+    let page = client
+        .post(format!("{base}/tokens"))
+        .header("cookie", &session.0)
+        .body(format!("csrf={}&name=script", session.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        page.headers()["cache-control"],
+        "no-store",
+        "a page with a token is never cached"
+    );
+    let page = page.text().await.unwrap();
+    page.split("id=\"new-token\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the new token is shown once")
+        .to_string()
+}
+
+#[test]
+fn api_tokens_act_as_their_owner_now_and_fail_at_the_next_request_once_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path());
+    let base = server.url.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = client();
+        let admin = session_of(&client, &base, "admin", PASSWORD).await;
+        for (name, role) in [("vera", "viewer"), ("ann", "analyst")] {
+            let made = client
+                .put(format!("{base}/api/okwatch/v1/users/{name}"))
+                .header("cookie", &admin.0)
+                .header("x-csrf-token", &admin.1)
+                .header("content-type", "application/json")
+                .body(serde_json::json!({ "role": role, "password": PASSWORD }).to_string())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(made.status(), 200, "the admin adds {name} through the API");
+        }
+        // Without its CSRF header a browser session changes nothing through the API.
+        let forged = client
+            .put(format!("{base}/api/okwatch/v1/users/zed"))
+            .header("cookie", &admin.0)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "role": "admin", "password": PASSWORD }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+
+        let vera = session_of(&client, &base, "vera", PASSWORD).await;
+        let ann = session_of(&client, &base, "ann", PASSWORD).await;
+        let vera_token = token_from_page(&client, &base, &vera).await;
+        let ann_token = token_from_page(&client, &base, &ann).await;
+        let made: Value = client
+            .post(format!("{base}/api/okwatch/v1/tokens"))
+            .header("cookie", &admin.0)
+            .header("x-csrf-token", &admin.1)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "name": "siem" }).to_string())
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap();
+        let admin_token = made["token"].as_str().unwrap().to_string();
+        assert!(made.get("sha256").is_none(), "{made}");
+
+        let call = |method: &'static str, path: &'static str, token: String, body: Value| {
+            let client = client.clone();
+            let url = format!("{base}{path}");
+            async move {
+                let request = match method {
+                    "GET" => client.get(&url),
+                    "POST" => client.post(&url).body(body.to_string()),
+                    "PUT" => client.put(&url).body(body.to_string()),
+                    _ => client.delete(&url),
+                };
+                let reply = request.bearer_auth(&token).send().await.unwrap();
+                let status = reply.status().as_u16();
+                let bytes = reply.bytes().await.unwrap();
+                (
+                    status,
+                    serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                )
+            }
+        };
+        let saved = serde_json::json!({ "name": "mine", "query": "since=-1h" });
+        let zed = serde_json::json!({ "role": "viewer", "password": PASSWORD });
+        // (method, path, body, answers for the tokens of: vera (viewer), ann (analyst), admin)
+        let table: Vec<(&str, &str, Value, [u16; 3])> = vec![
+            (
+                "GET",
+                "/api/okwatch/v1/events?limit=1",
+                Value::Null,
+                [200, 200, 200],
+            ),
+            ("GET", "/api/v1/logs?limit=1", Value::Null, [200, 200, 200]),
+            ("GET", "/api/okwatch/v1/users", Value::Null, [403, 403, 200]),
+            (
+                "POST",
+                "/api/okwatch/v1/saved-searches",
+                saved.clone(),
+                [403, 201, 201],
+            ),
+            ("PUT", "/api/okwatch/v1/users/zed", zed, [403, 403, 200]),
+            ("GET", "/", Value::Null, [303, 303, 303]),
+        ];
+        let tokens = [&vera_token, &ann_token, &admin_token];
+        for (method, path, body, expected) in &table {
+            for (i, token) in tokens.iter().enumerate() {
+                let (status, answer) = call(method, path, token.to_string(), body.clone()).await;
+                assert_eq!(
+                    status, expected[i],
+                    "{method} {path} with token {i}: {answer}"
+                );
+            }
+        }
+        // Each sees their own tokens; the admin sees everyone's.
+        for (token, count) in [(&vera_token, 1), (&admin_token, 3)] {
+            let (_, listed) = call(
+                "GET",
+                "/api/okwatch/v1/tokens",
+                token.to_string(),
+                Value::Null,
+            )
+            .await;
+            assert_eq!(
+                listed["tokens"].as_array().unwrap().len(),
+                count,
+                "{listed}"
+            );
+        }
+        // Vera revokes her token with itself; its very next request fails, at both APIs.
+        let (_, listed) = call(
+            "GET",
+            "/api/okwatch/v1/tokens",
+            vera_token.clone(),
+            Value::Null,
+        )
+        .await;
+        let id = listed["tokens"][0]["id"].as_str().unwrap().to_string();
+        let revoked = client
+            .delete(format!("{base}/api/okwatch/v1/tokens/{id}"))
+            .bearer_auth(&vera_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), 204);
+        for path in ["/api/okwatch/v1/events?limit=1", "/api/v1/logs?limit=1"] {
+            let (status, _) = call("GET", path, vera_token.clone(), Value::Null).await;
+            assert_eq!(status, 401, "{path} with a revoked token");
+        }
+        // A token acts with its owner's role now: ann made a viewer cannot save any more; ann
+        // removed, her token fails.
+        let (status, _) = call(
+            "PUT",
+            "/api/okwatch/v1/users/ann",
+            admin_token.clone(),
+            serde_json::json!({ "role": "viewer", "password": PASSWORD }),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _) = call(
+            "POST",
+            "/api/okwatch/v1/saved-searches",
+            ann_token.clone(),
+            saved,
+        )
+        .await;
+        assert_eq!(status, 403);
+        let (status, _) = call(
+            "DELETE",
+            "/api/okwatch/v1/users/ann",
+            admin_token.clone(),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 204);
+        let (status, _) = call(
+            "GET",
+            "/api/okwatch/v1/events?limit=1",
+            ann_token.clone(),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 401);
+
+        // Saved searches through the API: the shipped ones and the admin's, each runnable.
+        let (_, listed) = call(
+            "GET",
+            "/api/okwatch/v1/saved-searches",
+            admin_token.clone(),
+            Value::Null,
+        )
+        .await;
+        let searches = listed["saved_searches"].as_array().unwrap();
+        assert!(
+            searches
+                .iter()
+                .any(|s| s["name"] == "Failed sign-ins, last 7 days"),
+            "{listed}"
+        );
+        // Ann's private one stays hers (the admin sees it), and the admin's is there.
+        let mine = searches
+            .iter()
+            .find(|s| s["name"] == "mine" && s["owner"] == "admin")
+            .unwrap();
+        let run = client
+            .get(format!("{base}{}", mine["events"].as_str().unwrap()))
+            .bearer_auth(&admin_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(run.status(), 200);
+
+        // The events around one: the event itself among them, oldest first, within ±15 min.
+        let uuid = "6a1f0000-0000-4000-8000-00000000beef";
+        let (status, around) = call(
+            "GET",
+            "/api/okwatch/v1/events/6a1f0000-0000-4000-8000-00000000beef/around",
+            admin_token.clone(),
+            Value::Null,
+        )
+        .await;
+        assert_eq!(status, 200, "{around}");
+        let events = around["events"].as_array().unwrap();
+        assert!(events.iter().any(|e| e["uuid"] == uuid));
+        let times: Vec<&str> = events
+            .iter()
+            .map(|e| e["published"].as_str().unwrap())
+            .collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+        assert!(times
+            .iter()
+            .all(|t| ("2026-11-29T09:45:00.000Z"..="2026-11-29T10:15:00.000Z").contains(t)));
     });
 }

@@ -154,6 +154,9 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         // Like `okwatch serve`: other commands on the demo's data directory go through it.
         let (access, auth) = super::local::LocalAccess::new(tokens);
         let web = web.with_tokens(auth.clone());
+        // Users' own tokens (made in the console) work at every API, as their owners.
+        let auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate> =
+            std::sync::Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
         let _published = access.publish(&demo_dir, api)?;
         // Live events also come by Event Hook, as they would from a real org.
         let hook_secret = Secret::new(okwatch_okta::random::base62(32));

@@ -49,6 +49,9 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
     okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
     let (access, auth) = LocalAccess::new(tokens);
     let web = web.with_tokens(auth.clone());
+    // Users' own tokens (made in the console) work at every API, as their owners.
+    let auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate> =
+        std::sync::Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
     let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
