@@ -1,9 +1,11 @@
-//! Answers built from stored events, shared by every surface (MCP today; the web console and
-//! reports next): one person's activity, failed sign-ins grouped, app usage as the events
-//! show it, and how fresh each org's data is. Each answer is a plain serialisable value that
-//! says how much it looked at, so a caller can tell a complete answer from a sample.
+//! Answers built from stored events, shared by every surface (the web console, its API and
+//! MCP): one person's activity, failed sign-ins grouped, app usage as the events show it, and
+//! how fresh each org's data is. Each answer is a plain serialisable value that says how much
+//! it looked at, so a caller can tell a complete answer from a sample. [`search_text`] is a
+//! search as the console's URL and saved searches hold it, which every surface runs alike.
 
 pub mod activity;
+pub mod search_text;
 pub mod summary;
 
 pub use activity::{

@@ -3,6 +3,7 @@
 use crate::guide;
 use crate::source::{SourceError, StoreSource};
 use chrono::{TimeDelta, Utc};
+use okwatch_engine::search_text::SearchText;
 use okwatch_engine::{
     app_usage, collection_status, failed_sign_ins, user_activity, EventSummary, FailureGrouping,
     Window,
@@ -219,6 +220,19 @@ pub struct AppArgs {
     pub until: Option<String>,
 }
 
+/// `run_saved_search` arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct RunSavedArgs {
+    /// The saved search's id or its exact name, from list_saved_searches.
+    pub search: String,
+    /// Events per page, 1 to 100. Default 20.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` from the previous page of the same saved search.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
 /// `investigate_user` prompt arguments.
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct InvestigateArgs {
@@ -407,6 +421,91 @@ impl OkwatchMcp {
             Ok(value)
         };
         reply(answer.await)
+    }
+
+    #[tool(
+        description = "The saved searches shared in the okwatch console (including the ones okwatch ships, such as failed sign-ins and admin privilege changes): id, name, what each finds, and its period, filter and keywords.",
+        annotations(read_only_hint = true)
+    )]
+    async fn list_saved_searches(&self) -> Result<CallToolResult, ErrorData> {
+        let answer = self
+            .source
+            .with_saved(|saved, _| {
+                let searches: Vec<Value> = saved
+                    .saved_searches()?
+                    .into_iter()
+                    .filter(|s| s.shared)
+                    .map(|s| {
+                        let text = SearchText::from_query(&s.query);
+                        json!({
+                            "id": s.id,
+                            "name": s.name,
+                            "description": s.description,
+                            "owner": s.owner,
+                            "since": text.since,
+                            "until": text.until,
+                            "filter": text.filter,
+                            "q": text.q,
+                        })
+                    })
+                    .collect();
+                Ok::<_, ToolError>(json!({ "saved_searches": searches }))
+            })
+            .await;
+        reply(answer)
+    }
+
+    #[tool(
+        description = "Run a saved search (by id or exact name, from list_saved_searches) over the stored System Log, newest first: the total number of matches and one page of compact event summaries, with next_cursor for the following page. Its period is relative to now (a saved -7d means the last 7 days).",
+        annotations(read_only_hint = true)
+    )]
+    async fn run_saved_search(
+        &self,
+        Parameters(args): Parameters<RunSavedArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let wanted = args.search.trim().to_string();
+        let found = self
+            .source
+            .with_saved(move |saved, _| {
+                let searches = saved.saved_searches()?;
+                searches
+                    .into_iter()
+                    .filter(|s| s.shared)
+                    .find(|s| s.id == wanted || s.name == wanted)
+                    .ok_or_else(|| {
+                        ToolError::Caller(format!(
+                            "no shared saved search has the id or name {wanted:?}; list_saved_searches lists them"
+                        ))
+                    })
+            })
+            .await;
+        let search = match found {
+            Ok(search) => search,
+            Err(e) => return reply(Err(e)),
+        };
+        let text = SearchText::from_query(&search.query);
+        let answer = self
+            .search(SearchArgs {
+                filter: Some(text.filter.clone()),
+                q: Some(text.q.clone()),
+                since: Some(text.since.clone()).filter(|s| s != "all"),
+                until: Some(text.until.clone()).filter(|s| !s.is_empty()),
+                limit: args.limit,
+                cursor: args.cursor,
+            })
+            .await
+            .map(|mut answer| {
+                answer["saved_search"] = json!({
+                    "id": search.id,
+                    "name": search.name,
+                    "description": search.description,
+                    "since": text.since,
+                    "filter": text.filter,
+                    "q": text.q,
+                });
+                answer
+            });
+        reply(answer)
     }
 
     #[tool(

@@ -1,18 +1,16 @@
 //! Where the MCP server reads events from.
 
-use okwatch_store::{Store, StoreError};
-use okwatch_store_duckdb::DuckDbStore;
-use std::path::PathBuf;
+use okwatch_store::{SavedSearches, Store, StoreError};
 use std::sync::Arc;
 
-/// The store behind the tools.
+/// The store behind the tools: its events and its saved searches. `okwatch serve` passes the
+/// store it holds; `okwatch mcp` a reader that opens the file read-only for each call (a
+/// desktop assistant keeps its MCP server running all day; holding the file open would lock
+/// out `okwatch import`) or asks the server that holds it.
 #[derive(Clone)]
-pub enum StoreSource {
-    /// A store this process already has open (`okwatch serve`).
-    Shared(Arc<dyn Store>),
-    /// A store file opened read-only for each call (`okwatch mcp`). A desktop assistant keeps
-    /// its MCP server running all day; holding the file open would lock out `okwatch import`.
-    File(PathBuf),
+pub struct StoreSource {
+    events: Arc<dyn Store>,
+    saved: Arc<dyn SavedSearches>,
 }
 
 /// A store call that failed, worded for the model and the person reading along.
@@ -27,7 +25,15 @@ pub enum SourceError {
 }
 
 impl StoreSource {
-    /// Runs `call` on the store on a blocking thread (DuckDB calls block).
+    /// The events and saved searches of `store`.
+    pub fn new<S: Store + SavedSearches + 'static>(store: Arc<S>) -> StoreSource {
+        StoreSource {
+            events: store.clone(),
+            saved: store,
+        }
+    }
+
+    /// Runs `call` on the events on a blocking thread (DuckDB calls block).
     pub async fn with<R, E>(
         &self,
         call: impl FnOnce(&dyn Store) -> Result<R, E> + Send + 'static,
@@ -36,15 +42,24 @@ impl StoreSource {
         R: Send + 'static,
         E: From<SourceError> + Send + 'static,
     {
-        let source = self.clone();
-        tokio::task::spawn_blocking(move || match source {
-            StoreSource::Shared(store) => call(store.as_ref()),
-            StoreSource::File(path) => {
-                let store = DuckDbStore::open_read_only(&path).map_err(SourceError::Store)?;
-                call(&store)
-            }
-        })
-        .await
-        .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
+        let store = self.events.clone();
+        tokio::task::spawn_blocking(move || call(store.as_ref()))
+            .await
+            .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
+    }
+
+    /// Runs `call` on the saved searches and the events, on a blocking thread.
+    pub async fn with_saved<R, E>(
+        &self,
+        call: impl FnOnce(&dyn SavedSearches, &dyn Store) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<SourceError> + Send + 'static,
+    {
+        let (saved, store) = (self.saved.clone(), self.events.clone());
+        tokio::task::spawn_blocking(move || call(saved.as_ref(), store.as_ref()))
+            .await
+            .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
     }
 }

@@ -64,7 +64,7 @@ pub fn router(parts: ApiParts) -> Router {
     };
     let mcp = authenticated(Router::new().route_service(
         "/mcp",
-        okwatch_mcp::http_service(okwatch_mcp::StoreSource::Shared(store.clone())),
+        okwatch_mcp::http_service(okwatch_mcp::StoreSource::new(store.clone())),
     ));
     let status_api = authenticated(
         Router::new()

@@ -13,6 +13,8 @@ use support::{create_token, import_generated, okwatch, python_json, python_with,
 const SDK: &str = "mcp==2.3.0";
 const SINCE: &str = "2026-10-01T00:00:00Z";
 const FAILED: &str = r#"eventType eq "user.session.start" and outcome.result eq "FAILURE""#;
+/// A shared saved search made in the console while `okwatch serve` runs: the failures.
+const SAVED: &str = "Failures since October";
 const BAD_FILTER: &str = r#"eventType eq "user.session.start" and outcome.result equals "FAILURE""#;
 
 /// `okwatch search ARGS --format json` (groups) or ndjson (events), parsed.
@@ -159,7 +161,7 @@ fn expected(data: &Path) -> Expected {
 fn ask(python: &Path, mode_args: &[&str], e: &Expected) -> Value {
     let scenario = json!({
         "since": SINCE, "filter": FAILED, "bad_filter": BAD_FILTER,
-        "user": e.user, "app": e.app,
+        "user": e.user, "app": e.app, "saved": SAVED,
     });
     let scenario = scenario.to_string();
     let mut args = mode_args.to_vec();
@@ -192,6 +194,8 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
             "explain_filter",
             "failed_sign_ins",
             "get_event",
+            "list_saved_searches",
+            "run_saved_search",
             "search_events",
             "user_activity"
         ],
@@ -277,6 +281,28 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
 
     assert_eq!(answers["status"]["orgs"][0]["events"], e.all_events);
 
+    // Saved searches: an imported store has none yet; `okwatch serve` saves the shipped ones,
+    // and the one shared in the console runs as the same search would.
+    let listed = answers["saved_list"]["saved_searches"].as_array().unwrap();
+    let run = &answers["saved_run"];
+    if transport == "stdio" {
+        assert!(listed.is_empty(), "{listed:?}");
+        assert_eq!(run["is_error"], true, "{run}");
+        assert!(run["text"]
+            .as_str()
+            .unwrap()
+            .contains("list_saved_searches"));
+    } else {
+        let names: BTreeSet<&str> = listed.iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert!(
+            names.contains("Failed sign-ins, last 7 days") && names.contains(SAVED),
+            "{names:?}"
+        );
+        assert_eq!(run["total"], e.failed, "{transport}: {run}");
+        assert_eq!(uuids(run), expected[..7], "{transport}");
+        assert_eq!(run["saved_search"]["filter"], FAILED);
+    }
+
     assert_eq!(
         answers["resources"],
         json!([
@@ -305,6 +331,59 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
     );
 }
 
+const ADMIN_PASSWORD: &str = "mcp-test-admin-password";
+
+/// Signs in to the console as admin and shares [`SAVED`] through the console's API.
+fn share_a_saved_search(base: &str) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let _ = okwatch_collect::http::client(std::time::Duration::from_secs(5));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let signed_in = client
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("name=admin&password={ADMIN_PASSWORD}&next=%2F"))
+            .send()
+            .await
+            .unwrap();
+        let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
+        let session = cookie.split(';').next().unwrap().to_string();
+        let page = client
+            .get(format!("{base}/tokens"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_string();
+        let query = format!(
+            "since={}&filter={}",
+            SINCE,
+            okwatch_web::search::encode(FAILED)
+        );
+        let saved = client
+            .post(format!("{base}/api/okwatch/v1/saved-searches"))
+            .header("cookie", &session)
+            .header("x-csrf-token", csrf)
+            .header("content-type", "application/json")
+            .body(json!({ "name": SAVED, "query": query, "shared": true }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(saved.status(), 201);
+    });
+}
+
 #[test]
 fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     let python = python_with("mcp-sdk-venv", SDK, "mcp.client.streamable_http");
@@ -329,7 +408,8 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
 
     // Streamable HTTP on `okwatch serve`, with a token; refused without one.
     let token = create_token(&data, "mcp-test");
-    let server = Server::start(&data);
+    let server = Server::start_with(&data, &[("OKWATCH_ADMIN_PASSWORD", ADMIN_PASSWORD)]);
+    share_a_saved_search(&server.url);
     let url = format!("{}/mcp", server.url);
     let answers = ask(&python, &["http", &url, &token], &e);
     check(&answers, &e, "http");
@@ -340,9 +420,10 @@ fn the_python_mcp_sdk_gets_answers_that_agree_with_the_store() {
     let busy = python_json(
         &python,
         "mcp_client.py",
-        &["busy", env!("CARGO_BIN_EXE_okwatch"), &data_text],
+        &["busy", env!("CARGO_BIN_EXE_okwatch"), &data_text, SAVED],
     );
     assert_eq!(busy["orgs"][0]["events"], e.all_events, "{busy}");
+    assert_eq!(busy["saved_run"]["total"], e.failed, "{busy}");
     // ...and so does the command line.
     let search = okwatch(&data).args(["search", "--count"]).output().unwrap();
     assert!(

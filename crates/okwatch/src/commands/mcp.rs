@@ -11,7 +11,7 @@ pub fn run(data_dir: &Path) -> Result<u8> {
     let runtime = tokio::runtime::Runtime::new()?;
     // Opened read-only for each question (so imports can run in between), or answered by
     // `okwatch serve` while it holds the store.
-    let source = StoreSource::Shared(Arc::new(LocalReader::new(data_dir)));
+    let source = StoreSource::new(Arc::new(LocalReader::new(data_dir)));
     runtime.block_on(okwatch_mcp::serve_stdio(source))?;
     Ok(EXIT_OK)
 }

@@ -4,7 +4,7 @@
 //! meanwhile, so while `serve` runs, `okwatch search`, `stats` and `okwatch mcp` ask it instead:
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
-//! serves: `POST /api/okwatch/v1/store/{search,count,group,histogram,get,stats}`).
+//! serves: `POST /api/okwatch/v1/store/{search,count,group,histogram,get,stats,saved_searches}`).
 
 use super::local::{self, LocalServer};
 use axum::extract::{Path as UrlPath, State};
@@ -14,8 +14,8 @@ use axum::Json;
 use okwatch_model::Timestamp;
 use okwatch_query::{parse_and_validate, parse_filter, Dialect, Keywords};
 use okwatch_store::{
-    Bucket, Checkpoint, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order, Store,
-    StoreError, StoreStats, StoredEvent,
+    Bucket, Checkpoint, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order,
+    SavedSearch, SavedSearches, Store, StoreError, StoreStats, StoredEvent,
 };
 use okwatch_store_duckdb::DuckDbStore;
 use serde::de::DeserializeOwned;
@@ -148,7 +148,7 @@ fn field<T: DeserializeOwned>(body: &Value, name: &str) -> Result<T, OpError> {
     serde_json::from_value(body[name].clone()).map_err(|e| bad(format!("`{name}`: {e}")))
 }
 
-fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> {
+fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError> {
     let query = || -> Result<EventQuery, OpError> {
         field::<WireQuery>(&body, "query")?.query().map_err(bad)
     };
@@ -176,6 +176,9 @@ fn serve_op(store: &dyn Store, op: &str, body: Value) -> Result<Value, OpError> 
             json!({ "event": found })
         }
         "stats" => json!(store.stats().map_err(store_error)?),
+        "saved_searches" => {
+            json!({ "saved_searches": store.saved_searches().map_err(store_error)? })
+        }
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -346,6 +349,35 @@ impl Store for RemoteStore {
     }
 }
 
+/// Saved searches are read through the server; saving goes through the console or its API.
+impl SavedSearches for RemoteStore {
+    fn saved_searches(&self) -> Result<Vec<SavedSearch>, StoreError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            saved_searches: Vec<SavedSearch>,
+        }
+        Ok(self
+            .call::<Listed>("saved_searches", json!({}))?
+            .saved_searches)
+    }
+
+    fn saved_search(&self, id: &str) -> Result<Option<SavedSearch>, StoreError> {
+        Ok(self.saved_searches()?.into_iter().find(|s| s.id == id))
+    }
+
+    fn put_saved_search(&self, _: &SavedSearch) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn delete_saved_search(&self, _: &str) -> Result<bool, StoreError> {
+        Err(read_only())
+    }
+
+    fn seed_saved_searches(&self, _: &[SavedSearch]) -> Result<bool, StoreError> {
+        Err(read_only())
+    }
+}
+
 /// The store of a data directory for reading: the file itself, opened read-only for each call,
 /// or, while `okwatch serve` holds it, the server.
 pub struct LocalReader {
@@ -379,16 +411,47 @@ impl LocalReader {
         }
     }
 
-    fn with<T>(&self, call: impl Fn(&dyn Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    /// Calls `call` on the file opened read-only, or on the server that holds it.
+    fn either<T>(
+        &self,
+        file: impl FnOnce(&DuckDbStore) -> Result<T, StoreError>,
+        server: impl FnOnce(&RemoteStore) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         match DuckDbStore::open_read_only(&self.path) {
-            Ok(store) => call(&store),
+            Ok(store) => file(&store),
             Err(busy @ StoreError::Busy { .. }) => match local::read(&self.data_dir) {
-                Some(server) => call(self.remote(server)?.as_ref()),
+                Some(running) => server(self.remote(running)?.as_ref()),
                 // Held by something that is not a server (an import): say so.
                 None => Err(busy),
             },
             Err(e) => Err(e),
         }
+    }
+
+    fn with<T>(&self, call: impl Fn(&dyn Store) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.either(|store| call(store), |remote| call(remote))
+    }
+}
+
+impl SavedSearches for LocalReader {
+    fn saved_searches(&self) -> Result<Vec<SavedSearch>, StoreError> {
+        self.either(|s| s.saved_searches(), |s| s.saved_searches())
+    }
+
+    fn saved_search(&self, id: &str) -> Result<Option<SavedSearch>, StoreError> {
+        self.either(|s| s.saved_search(id), |s| s.saved_search(id))
+    }
+
+    fn put_saved_search(&self, _: &SavedSearch) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn delete_saved_search(&self, _: &str) -> Result<bool, StoreError> {
+        Err(read_only())
+    }
+
+    fn seed_saved_searches(&self, _: &[SavedSearch]) -> Result<bool, StoreError> {
+        Err(read_only())
     }
 }
 

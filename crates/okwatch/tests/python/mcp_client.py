@@ -3,7 +3,8 @@
 Usage:
   mcp_client.py stdio OKWATCH_BINARY DATA_DIR SCENARIO_JSON
   mcp_client.py http  URL TOKEN SCENARIO_JSON
-  mcp_client.py busy  OKWATCH_BINARY DATA_DIR   (one call while another okwatch holds the store)
+  mcp_client.py busy  OKWATCH_BINARY DATA_DIR SAVED_SEARCH_NAME
+      (calls while another okwatch holds the store)
 
 The scenario names the period, filters, person and app to ask about. The answers are printed
 as one JSON object; the Rust test compares them with what `okwatch search` says.
@@ -66,6 +67,8 @@ async def exercise(session, s):
     out["app"] = await call(session, "app_usage", {"app": s["app"], "since": since})
     out["apps"] = await call(session, "app_usage", {"since": since})
     out["status"] = await call(session, "collection_status", {})
+    out["saved_list"] = await call(session, "list_saved_searches", {})
+    out["saved_run"] = await call(session, "run_saved_search", {"search": s["saved"], "limit": 7})
 
     resources = (await session.list_resources()).resources
     out["resources"] = sorted(str(r.uri) for r in resources)
@@ -89,6 +92,9 @@ async def main():
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 out = await call(session, "collection_status", {})
+                out["saved_run"] = await call(
+                    session, "run_saved_search", {"search": sys.argv[4], "limit": 3}
+                )
     elif mode == "stdio":
         binary, data_dir, scenario = sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
         params = StdioServerParameters(command=binary, args=["--data-dir", data_dir, "mcp"])
