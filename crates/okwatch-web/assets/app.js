@@ -51,3 +51,128 @@ document.addEventListener("click", async (event) => {
   }
   setTimeout(() => { button.textContent = "Copy"; }, 2000);
 });
+
+// Times in the chosen time zone. The server writes UTC in <time datetime>; the browser knows
+// every zone's rules, so it shows each time in the zone the person chose, and says the offset.
+const zoneHolder = document.querySelector("[data-tz]");
+const zone = zoneHolder ? zoneHolder.dataset.tz : "UTC";
+
+function offsetOf(timeZone, date) {
+  try {
+    const part = new Intl.DateTimeFormat("en-US", { timeZone, timeZoneName: "longOffset" })
+      .formatToParts(date).find((p) => p.type === "timeZoneName");
+    const text = part ? part.value.replace("GMT", "UTC") : "UTC";
+    return text === "UTC" ? "UTC+00:00" : text;
+  } catch (_) {
+    return null;
+  }
+}
+
+function inZone(date, timeZone) {
+  const parts = {};
+  for (const p of new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    minute: "2-digit", second: "2-digit", fractionalSecondDigits: 3, hourCycle: "h23",
+  }).formatToParts(date)) parts[p.type] = p.value;
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}.${parts.fractionalSecond}`;
+}
+
+function showTimes(root) {
+  if (zone === "UTC" || !offsetOf(zone, new Date())) return;
+  for (const time of root.querySelectorAll("time[datetime]")) {
+    const date = new Date(time.getAttribute("datetime"));
+    if (Number.isNaN(date.getTime())) continue;
+    time.textContent = inZone(date, zone);
+    time.title = `${time.getAttribute("datetime")} (UTC); ${offsetOf(zone, date)} here`;
+  }
+}
+
+if (zone !== "UTC" && offsetOf(zone, new Date())) {
+  showTimes(document);
+  const heading = document.querySelector(".time-heading");
+  if (heading) heading.textContent = `Time (${zone}, ${offsetOf(zone, new Date())})`;
+}
+
+// The zone menu lists every zone the browser knows, each with its offset now.
+const zoneMenu = document.getElementById("tz");
+if (zoneMenu && Intl.supportedValuesOf) {
+  const now = new Date();
+  const local = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const current = zoneMenu.dataset.current;
+  zoneMenu.textContent = "";
+  const add = (value, label) => {
+    const option = new Option(label, value, false, value === current);
+    zoneMenu.add(option);
+  };
+  add("UTC", "UTC (UTC+00:00)");
+  if (local && local !== "UTC") add(local, `This browser's: ${local} (${offsetOf(local, now)})`);
+  for (const name of Intl.supportedValuesOf("timeZone")) {
+    if (name !== "UTC") add(name, `${name.replaceAll("_", " ")} (${offsetOf(name, now)})`);
+  }
+}
+
+// Live tail: new matching events appear on top as they are stored. Scrolled down, the person
+// is reading: new rows wait, counted, until they come back to the top.
+const live = document.getElementById("live");
+if (live) {
+  const rows = document.getElementById("rows");
+  const status = document.getElementById("live-status");
+  const MAX_ROWS = 500;
+  let timer = null;
+  let waiting = [];
+  const known = (uuid) => rows.querySelector(`tr[data-uuid="${CSS.escape(uuid)}"]`)
+    || waiting.some((tr) => tr.dataset.uuid === uuid);
+  const newest = () => {
+    const time = rows.querySelector("tr time[datetime]");
+    return time ? time.getAttribute("datetime") : null;
+  };
+  const show = () => {
+    if (window.scrollY > 80) {
+      if (waiting.length) status.textContent = `${waiting.length} new, shown when you scroll back to the top`;
+      return;
+    }
+    const first = rows.firstElementChild;
+    for (const tr of waiting) {
+      tr.classList.add("new");
+      rows.insertBefore(tr, first);
+    }
+    if (waiting.length) status.textContent = `${waiting.length} new at ${new Date().toLocaleTimeString()}`;
+    waiting = [];
+    while (rows.children.length > MAX_ROWS) rows.lastElementChild.remove();
+    const empty = document.querySelector("p.empty");
+    if (empty && rows.children.length) empty.remove();
+  };
+  const poll = async () => {
+    timer = null;
+    if (live.getAttribute("aria-pressed") !== "true") return;
+    if (!document.hidden) {
+      const params = new URLSearchParams(live.dataset.search);
+      const since = newest();
+      if (since) params.set("since", since);
+      params.delete("until");
+      try {
+        const reply = await fetch(`/rows?${params}`, { credentials: "same-origin" });
+        if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
+        const fragment = document.createElement("template");
+        fragment.innerHTML = await reply.text();
+        showTimes(fragment.content);
+        const fresh = [...fragment.content.querySelectorAll("tr[data-uuid]")]
+          .filter((tr) => !known(tr.dataset.uuid));
+        waiting = fresh.concat(waiting);
+        show();
+      } catch (error) {
+        status.textContent = `Live paused: ${error.message}`;
+        live.setAttribute("aria-pressed", "false");
+        return;
+      }
+    }
+    timer = setTimeout(poll, 2000);
+  };
+  live.addEventListener("click", () => {
+    const on = live.getAttribute("aria-pressed") !== "true";
+    live.setAttribute("aria-pressed", String(on));
+    status.textContent = on ? "Live: new events appear on top" : "Live off";
+    if (on && !timer) poll();
+  });
+  window.addEventListener("scroll", () => { if (window.scrollY <= 80 && waiting.length) show(); });
+}

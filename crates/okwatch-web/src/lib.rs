@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod chart;
+pub mod columns;
 pub mod export;
 mod pages;
 pub mod rest;
@@ -48,7 +49,12 @@ pub struct WebState {
     pub secure_cookies: bool,
     /// API tokens accepted by the JSON API (besides a console session).
     pub tokens: Option<Arc<dyn Authenticate>>,
+    /// The orgs in the store, as last looked up (the explorer's org menu).
+    orgs: Arc<std::sync::Mutex<Option<OrgList>>>,
 }
+
+/// The orgs, and when they were looked up.
+type OrgList = (std::time::Instant, Vec<String>);
 
 impl WebState {
     /// A console over `store`: its events, users and saved searches.
@@ -64,6 +70,36 @@ impl WebState {
             throttle: Arc::default(),
             secure_cookies,
             tokens: None,
+            orgs: Arc::default(),
+        }
+    }
+
+    /// The orgs with stored events, looked up at most once a minute (a new org appears in the
+    /// menu within a minute of its first event).
+    pub async fn orgs(&self) -> Vec<String> {
+        const FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+        if let Some((at, orgs)) = self.orgs.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if at.elapsed() < FRESH {
+                return orgs.clone();
+            }
+        }
+        let store = self.store.clone();
+        let looked_up = tokio::task::spawn_blocking(move || store.stats()).await;
+        match looked_up {
+            Ok(Ok(stats)) => {
+                let orgs: Vec<String> = stats.orgs.into_iter().map(|o| o.org).collect();
+                *self.orgs.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((std::time::Instant::now(), orgs.clone()));
+                orgs
+            }
+            Ok(Err(e)) => {
+                tracing::warn!("cannot list the orgs: {e}");
+                Vec::new()
+            }
+            Err(e) => {
+                tracing::warn!("cannot list the orgs: {e}");
+                Vec::new()
+            }
         }
     }
 
@@ -139,6 +175,8 @@ pub fn router(state: WebState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::explorer))
         .route("/events/{uuid}", get(pages::event))
+        .route("/rows", get(pages::rows))
+        .route("/preferences", axum::routing::post(columns::save))
         .route("/export.csv", get(export::csv))
         .route("/export.ndjson", get(export::ndjson))
         .route("/logout", axum::routing::post(logout))

@@ -2,10 +2,12 @@
 
 use crate::auth::SignedIn;
 use crate::chart::{self, Chart};
+use crate::columns::{choices, headings, outcome_class, row, Choice, Prefs, Row};
 use crate::search::{literal, url_time, FilterProblem, SearchText, PRESETS};
 use crate::{html, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::Extension;
 use chrono::TimeDelta;
@@ -36,24 +38,6 @@ pub(crate) struct BarView {
     h: String,
     href: String,
     title: String,
-}
-
-pub(crate) struct Row {
-    href: String,
-    published: String,
-    event_type: String,
-    event_type_href: String,
-    message: Option<String>,
-    outcome: String,
-    outcome_class: &'static str,
-    reason: Option<String>,
-    actor: Option<String>,
-    actor_href: String,
-    ip: Option<String>,
-    ip_href: String,
-    location: String,
-    targets: String,
-    highlighted: bool,
 }
 
 pub(crate) struct StatValue {
@@ -97,19 +81,18 @@ pub(crate) struct ExplorerPage {
     chart: Option<Chart>,
     bars: Vec<BarView>,
     rows: Vec<Row>,
+    headings: Vec<&'static str>,
+    choices: Vec<Choice>,
+    time_zone: String,
+    orgs: Vec<String>,
+    /// The page's own address, to come back to after changing preferences.
+    back: String,
+    /// Whether new events can arrive in the range (it runs up to now).
+    live: bool,
     older_url: Option<String>,
     stats: Vec<FieldStat>,
     export_query: String,
     can_save: bool,
-}
-
-fn outcome_class(outcome: &str) -> &'static str {
-    match outcome {
-        "SUCCESS" | "ALLOW" => "ok",
-        "FAILURE" | "DENY" => "bad",
-        "" => "",
-        _ => "other",
-    }
 }
 
 fn explorer_href(text: &SearchText) -> String {
@@ -140,51 +123,17 @@ const QUICK: &[(&str, &str)] = &[
     ),
 ];
 
-fn row(event: &Value, text: &SearchText) -> Row {
-    let s = EventSummary::of(event);
-    let actor_href = event["actor"]["id"]
-        .as_str()
-        .map(|id| explorer_href(&text.and_filter(&format!("actor.id eq {}", literal(id)))))
-        .unwrap_or_default();
-    let ip_href = s
-        .ip
-        .as_deref()
-        .map(|ip| explorer_href(&text.and_filter(&format!("client.ipAddress eq {}", literal(ip)))))
-        .unwrap_or_default();
-    let outcome = s.outcome.clone().unwrap_or_default();
-    Row {
-        href: format!("/events/{}", crate::search::encode(&s.uuid)),
-        published: s
-            .published
-            .replace('T', " ")
-            .trim_end_matches('Z')
-            .to_string(),
-        event_type_href: explorer_href(
-            &text.and_filter(&format!("eventType eq {}", literal(&s.event_type))),
-        ),
-        highlighted: !text.highlight.is_empty() && text.highlight == s.uuid,
-        event_type: s.event_type,
-        message: s.message,
-        outcome_class: outcome_class(&outcome),
-        outcome,
-        reason: s.reason,
-        actor: s.actor,
-        actor_href,
-        ip: s.ip,
-        ip_href,
-        location: s.location.unwrap_or_default(),
-        targets: s.targets.join(", "),
-    }
-}
-
 /// `GET /`: the System Log explorer.
 pub(crate) async fn explorer(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let pairs = okwatch_okta::server::query_pairs(query.as_deref());
     let text = SearchText::from_pairs(&pairs);
+    let prefs = Prefs::of(&headers);
+    let orgs = state.orgs().await;
     let started = Instant::now();
     let now = chrono::Utc::now();
     let search = text.parse(now, PAGE);
@@ -253,7 +202,7 @@ pub(crate) async fn explorer(
                 .collect()
         })
         .unwrap_or_default();
-    let rows = page.events.iter().map(|e| row(&e.event, &text)).collect();
+    let rows = page.events.iter().map(|e| row(e, &text, &prefs)).collect();
     let older_url = page
         .next
         .map(|cursor| explorer_href(&text.with(|t| t.after = cursor.encode())));
@@ -312,6 +261,12 @@ pub(crate) async fn explorer(
         rows,
         older_url,
         stats,
+        headings: headings(&prefs),
+        choices: choices(&prefs),
+        back: explorer_href(&text),
+        live: text.until.is_empty(),
+        time_zone: prefs.time_zone,
+        orgs,
         export_query,
         can_save: user.role >= crate::auth::Role::Analyst,
         user,
@@ -414,6 +369,7 @@ pub(crate) struct EventPage {
     pivots: Vec<Link>,
     fields: Vec<(String, String)>,
     raw: String,
+    time_zone: String,
 }
 
 /// Every leaf of `value` as (dotted path, text), in document order.
@@ -444,6 +400,7 @@ fn leaves(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
 pub(crate) async fn event(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
+    headers: HeaderMap,
     Path(uuid): Path<String>,
 ) -> Result<Response, WebError> {
     let store = state.store.clone();
@@ -516,6 +473,7 @@ pub(crate) async fn event(
         pivots,
         fields,
         raw: serde_json::to_string_pretty(&event).unwrap_or_default(),
+        time_zone: Prefs::of(&headers).time_zone,
     })
 }
 
@@ -574,4 +532,37 @@ mod tests {
             ]
         );
     }
+}
+
+#[derive(Template)]
+#[template(path = "rows.html")]
+struct RowsFragment {
+    rows: Vec<Row>,
+}
+
+/// `GET /rows?{search}`: the first page of a search's rows as HTML table rows, with the
+/// person's columns: what the explorer's live tail adds on top of its table.
+pub(crate) async fn rows(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
+    let text = SearchText::from_pairs(&pairs);
+    let search = text.parse(chrono::Utc::now(), PAGE);
+    if let Some(problem) = search.filter_problem {
+        return Err(WebError::BadRequest(problem.message));
+    }
+    let store = state.store.clone();
+    let page = tokio::task::spawn_blocking(move || store.search(&search.query))
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??;
+    let prefs = Prefs::of(&headers);
+    let rows = page.events.iter().map(|e| row(e, &text, &prefs)).collect();
+    let mut response = html(&RowsFragment { rows })?;
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }

@@ -274,11 +274,39 @@ fn a_browser_signs_in_searches_opens_an_event_and_pivots() {
     }
     let python = python_with("selenium-venv", "selenium==4.27.1", "selenium");
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path());
+    let data = dir.path().join("data");
+    import_generated(&data, 3000, 11, "2026-11-30T00:00:00Z");
+    // An org whose events arrive by Event Hook while the browser watches (its API address
+    // answers nothing: polling only retries).
+    let config = dir.path().join("okwatch.toml");
+    std::fs::write(
+        &config,
+        "[[org]]\nname = \"acme\"\nurl = \"http://127.0.0.1:9\"\n\
+         api_token_env = \"OKWATCH_TEST_ACME_TOKEN\"\n\
+         hook_secret_env = \"OKWATCH_TEST_HOOK_SECRET\"\n",
+    )
+    .unwrap();
+    let secret = "browser-test-hook-secret";
+    let server = Server::start_configured(
+        &data,
+        Some(&config),
+        &[
+            ("OKWATCH_ADMIN_PASSWORD", PASSWORD),
+            ("OKWATCH_TEST_ACME_TOKEN", "unused"),
+            ("OKWATCH_TEST_HOOK_SECRET", secret),
+        ],
+    );
+    let hook = format!("{}/hooks/okta/acme", server.url);
     let seen = python_json(
         &python,
         "console_browser.py",
-        &[&server.url, PASSWORD, &dir.path().display().to_string()],
+        &[
+            &server.url,
+            PASSWORD,
+            &dir.path().display().to_string(),
+            &hook,
+            secret,
+        ],
     );
     assert_eq!(seen["title"], "System Log · okwatch", "{seen}");
     assert!(seen["rows"].as_u64().unwrap() > 0, "{seen}");
@@ -334,6 +362,32 @@ fn a_browser_signs_in_searches_opens_an_event_and_pivots() {
         assert!(names.contains(&shipped), "{names:?}");
     }
     assert_eq!(seen["reopened_chip"], seen["stat_chip"], "{seen}");
+    // Chosen columns and time zone stay chosen; times show in the zone with its offset.
+    assert_eq!(
+        seen["headings"],
+        serde_json::json!([
+            "Time (America/New_York, UTC-05:00)",
+            "Event",
+            "Actor",
+            "Outcome",
+            "Client IP",
+            "Location",
+            "Org"
+        ]),
+        "{seen}"
+    );
+    let (shown, utc) = (
+        seen["shown_time"].as_str().unwrap(),
+        seen["utc_time"].as_str().unwrap(),
+    );
+    let utc = chrono::DateTime::parse_from_rfc3339(utc).unwrap();
+    let expected = (utc - chrono::TimeDelta::hours(5))
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string();
+    assert_eq!(shown, expected, "{seen}");
+    // Live: an event delivered by the Event Hook appears on top without a reload.
+    assert_eq!(seen["live_row"], true, "{seen}");
+    assert_eq!(seen["live_first"], seen["live_uuid"], "{seen}");
     assert_eq!(seen["after_sign_out"], "Sign in · okwatch");
     assert_eq!(seen["console_errors"], serde_json::json!([]), "{seen}");
 }
@@ -533,6 +587,14 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/export.csv?since=all", "", [303, 200, 200, 200]),
             ("GET", "/users", "", [303, 403, 403, 200]),
             ("GET", "/tokens", "", [303, 200, 200, 200]),
+            ("GET", "/rows?since=all", "", [303, 200, 200, 200]),
+            (
+                "POST",
+                "/preferences",
+                "csrf={csrf}&col=actor&tz=Europe%2FParis&back=%2F",
+                [303, 303, 303, 303],
+            ),
+            ("POST", "/preferences", "csrf=forged", [303, 403, 403, 403]),
             ("GET", "/api/okwatch/v1/users", "", [401, 403, 403, 200]),
             (
                 "GET",

@@ -101,6 +101,18 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         let poller = Poller::new(config, store.clone(), status.clone())?;
         tokio::spawn(poller.run(stopped));
     }
+    // The console first, so that a newcomer can open it at once and watch the history arrive.
+    let console = if args.no_serve {
+        None
+    } else {
+        let console = runtime.block_on(start_console(&store, &demo_dir, &status))?;
+        println!("Open the console: http://{}/", console.address);
+        println!(
+            "  sign in as admin, password {} (it fills as okwatch collects the history)\n",
+            console.admin_password
+        );
+        Some(console)
+    };
     println!("okwatch collects it through the System Log API at {sim_url}/api/v1/logs ...");
     runtime.block_on(caught_up(&status, Duration::from_secs(300)))?;
     store.checkpoint()?;
@@ -124,52 +136,21 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         "  (details with every event uuid: {})\n",
         truth_file.display()
     );
-    if args.no_serve {
+    let Some(console) = console else {
         let _ = stop.send(true);
         return Ok(EXIT_OK);
-    }
+    };
 
     let sim_token = sim.token().to_string();
     let demo_dir_text = demo_dir.display().to_string();
-    // The demo is a throwaway: its admin gets a fresh password at every run (or the one in
-    // OKWATCH_ADMIN_PASSWORD), shown with the console's address.
-    let admin_password = std::env::var("OKWATCH_ADMIN_PASSWORD")
-        .unwrap_or_else(|_| okwatch_okta::random::base62(16));
-    okwatch_web::auth::set_user(
-        store.as_ref(),
-        "admin",
-        okwatch_web::auth::Role::Admin,
-        &admin_password,
-    )
-    .context("creating the console's admin")?;
-    okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
-    let web = okwatch_web::WebState::new(store.clone(), false);
-    let tokens = token_store(&demo_dir);
-    // One demo token at a time: the previous run's is revoked.
-    while tokens.revoke("demo")? {}
-    let (_, token) = tokens.create("demo")?;
+    let Console {
+        address: api,
+        admin_password,
+        token,
+        hook_secret,
+        published: _published,
+    } = console;
     runtime.block_on(async move {
-        let api_listener = bind("127.0.0.1:8080").await?;
-        let api = api_listener.local_addr()?;
-        // Like `okwatch serve`: other commands on the demo's data directory go through it.
-        let (access, auth) = super::local::LocalAccess::new(tokens);
-        let web = web.with_tokens(auth.clone());
-        // Users' own tokens (made in the console) work at every API, as their owners.
-        let auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate> =
-            std::sync::Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
-        let _published = access.publish(&demo_dir, api)?;
-        // Live events also come by Event Hook, as they would from a real org.
-        let hook_secret = Secret::new(okwatch_okta::random::base62(32));
-        let app = crate::api::router(crate::api::ApiParts {
-            store: store.clone(),
-            auth,
-            public_url: None,
-            status: status.clone(),
-            hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
-            web,
-        });
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(api_listener, app).await });
         let admin = HookAdmin::new(&sim_url, Credentials::ApiToken(Secret::new(sim.token())))?;
         let hook = admin
             .register(&format!("http://{api}/hooks/okta/{ORG}"), &hook_secret)
@@ -179,7 +160,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         // poller reads it too (each event is stored once).
         tokio::spawn(sim.clone().run());
         println!("Running. Open the console: http://{api}/");
-        println!("  sign in as admin, password {admin_password}\n");
+        println!("  sign in as admin, password {admin_password}; the System Log's Live button shows new events as they come\n");
         println!("okwatch's Okta-compatible System Log API (the whole history):");
         println!("  http://{api}/api/v1/logs   token: {token}");
         println!("  curl -H 'Authorization: SSWS {token}' 'http://{api}/api/v1/logs?q=FAILURE&limit=5'");
@@ -201,6 +182,71 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
     })
     .context("running the demo")?;
     Ok(EXIT_OK)
+}
+
+/// The demo's running server: console, APIs, MCP, hooks.
+struct Console {
+    address: std::net::SocketAddr,
+    admin_password: String,
+    /// The demo's API token.
+    token: String,
+    /// What the simulated org's Event Hook must send.
+    hook_secret: Secret,
+    /// `serve.json`, withdrawn when dropped.
+    published: super::local::Published,
+}
+
+/// Starts what `okwatch serve` would serve, over the demo's store.
+async fn start_console(
+    store: &Arc<DuckDbStore>,
+    demo_dir: &Path,
+    status: &StatusBoard,
+) -> Result<Console> {
+    // The demo is a throwaway: its admin gets a fresh password at every run (or the one in
+    // OKWATCH_ADMIN_PASSWORD), shown with the console's address.
+    let admin_password = std::env::var("OKWATCH_ADMIN_PASSWORD")
+        .unwrap_or_else(|_| okwatch_okta::random::base62(16));
+    okwatch_web::auth::set_user(
+        store.as_ref(),
+        "admin",
+        okwatch_web::auth::Role::Admin,
+        &admin_password,
+    )
+    .context("creating the console's admin")?;
+    okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
+    let web = okwatch_web::WebState::new(store.clone(), false);
+    let tokens = token_store(demo_dir);
+    // One demo token at a time: the previous run's is revoked.
+    while tokens.revoke("demo")? {}
+    let (_, token) = tokens.create("demo")?;
+    let listener = bind("127.0.0.1:8080").await?;
+    let address = listener.local_addr()?;
+    // Like `okwatch serve`: other commands on the demo's data directory go through it.
+    let (access, auth) = super::local::LocalAccess::new(tokens);
+    let web = web.with_tokens(auth.clone());
+    // Users' own tokens (made in the console) work at every API, as their owners.
+    let auth: Arc<dyn okwatch_okta::server::Authenticate> =
+        Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
+    let published = access.publish(demo_dir, address)?;
+    // Live events also come by Event Hook, as they would from a real org.
+    let hook_secret = Secret::new(okwatch_okta::random::base62(32));
+    let app = crate::api::router(crate::api::ApiParts {
+        store: store.clone(),
+        auth,
+        public_url: None,
+        status: status.clone(),
+        hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
+        web,
+    });
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(Console {
+        address,
+        admin_password,
+        token,
+        hook_secret,
+        published,
+    })
 }
 
 /// A few searches over the demo store, each shown with the command that runs it.

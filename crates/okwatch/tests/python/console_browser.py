@@ -1,19 +1,34 @@
 """Drives okwatch's console in Debian's headless Chromium through its chromedriver.
 
-Usage: console_browser.py BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
-Prints what the pages showed, as JSON, for the Rust test to check.
+Usage: console_browser.py BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR HOOK_URL HOOK_SECRET
+Prints what the pages showed, as JSON, for the Rust test to check. While the System Log's live
+tail runs, it delivers one new event through the org's Event Hook, as Okta would.
 """
+import datetime
 import json
 import sys
+import urllib.request
+import uuid
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-base, password, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+base, password, shots, hook_url, hook_secret = sys.argv[1:6]
+
+
+def deliver(event):
+    """One Event Hook delivery, in Okta's shape."""
+    body = json.dumps({"eventType": "com.okta.event_hook", "data": {"events": [event]}})
+    request = urllib.request.Request(
+        hook_url, data=body.encode(), method="POST",
+        headers={"Authorization": hook_secret, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return reply.status
+
 options = webdriver.ChromeOptions()
 options.binary_location = "/usr/bin/chromium"
 # The machine's network is closed: no background connections, no component updates.
@@ -85,6 +100,39 @@ try:
     driver.find_element(By.LINK_TEXT, "Top event type").click()
     seen["reopened_chip"] = wait.until(
         ec.presence_of_element_located((By.CSS_SELECTOR, "a.chip"))).text
+
+    # Columns and time zone: Targets off, Org on, New York time; kept for the next pages.
+    driver.get(base + "/?since=all")
+    driver.find_element(By.CSS_SELECTOR, "details.columns summary").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=col][value=targets]").click()
+    driver.find_element(By.CSS_SELECTOR, "input[name=col][value=org]").click()
+    Select(driver.find_element(By.ID, "tz")).select_by_value("America/New_York")
+    driver.find_element(By.CSS_SELECTOR, "details.columns button").click()
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".time-heading"), "New_York"))
+    driver.get(base + "/?since=all")
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".time-heading"), "New_York"))
+    seen["headings"] = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "table.results th")]
+    first_time = driver.find_element(By.CSS_SELECTOR, "td.time time")
+    seen["shown_time"] = first_time.text
+    seen["utc_time"] = first_time.get_attribute("datetime")
+    driver.save_screenshot(f"{shots}/columns.png")
+
+    # Live tail: an event delivered by the hook appears on top of the last hour's list.
+    driver.get(base + "/?since=-1h")
+    driver.find_element(By.ID, "live").click()
+    new_uuid = str(uuid.uuid4())
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    seen["hook_status"] = deliver({
+        "uuid": new_uuid, "published": now, "eventType": "user.session.start",
+        "version": "0", "severity": "INFO", "displayMessage": "User login to Okta",
+        "actor": {"id": "00ulive", "type": "User", "alternateId": "live@example.com"},
+        "outcome": {"result": "SUCCESS"}, "client": {"ipAddress": "198.51.100.7"}, "target": [],
+    })
+    seen["live_uuid"] = new_uuid
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'tr[data-uuid="{new_uuid}"]'))
+    seen["live_row"] = True
+    seen["live_first"] = driver.find_element(By.CSS_SELECTOR, "#rows tr").get_attribute("data-uuid")
 
     driver.find_element(By.CSS_SELECTOR, "nav.user button").click()
     wait.until(ec.presence_of_element_located((By.ID, "password")))

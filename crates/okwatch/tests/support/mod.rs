@@ -140,8 +140,18 @@ impl Server {
 
     /// `okwatch serve` with these environment variables set.
     pub fn start_with(data: &Path, env: &[(&str, &str)]) -> Server {
-        let mut child = okwatch(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
+        Server::start_configured(data, None, env)
+    }
+
+    /// `okwatch serve`, with this configuration file when given, and these environment
+    /// variables set.
+    pub fn start_configured(data: &Path, config: Option<&Path>, env: &[(&str, &str)]) -> Server {
+        let mut command = okwatch(data);
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let mut child = command
             .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
