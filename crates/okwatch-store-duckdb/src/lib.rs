@@ -373,6 +373,15 @@ impl Store for DuckDbStore {
         read::count_by_field(&self.loan()?.reader(), query, field, top)
     }
 
+    fn count_by_fields(
+        &self,
+        query: &EventQuery,
+        fields: &[AttrPath],
+        top: usize,
+    ) -> Result<Vec<okwatch_store::FieldsGroup>, StoreError> {
+        read::count_by_fields(&self.loan()?.reader(), query, fields, top)
+    }
+
     fn count_by_time(
         &self,
         query: &EventQuery,

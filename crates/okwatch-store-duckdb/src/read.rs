@@ -324,23 +324,40 @@ pub(super) fn count_by_field(
     field: &AttrPath,
     top: usize,
 ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
-    let key = group_key_sql(field)?;
+    Ok(count_by_fields(r, query, std::slice::from_ref(field), top)?
+        .into_iter()
+        .map(|(mut keys, n)| (keys.pop().flatten(), n))
+        .collect())
+}
+
+/// Matching events counted per combination of the values of `fields`.
+pub(super) fn count_by_fields(
+    r: &Reader<'_>,
+    query: &EventQuery,
+    fields: &[AttrPath],
+    top: usize,
+) -> Result<Vec<okwatch_store::FieldsGroup>, StoreError> {
+    let keys = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Ok(format!("{} AS k{i}", group_key_sql(f)?)))
+        .collect::<Result<Vec<_>, StoreError>>()?
+        .join(", ");
+    let names = (0..fields.len())
+        .map(|i| format!("k{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let plan = plan_query(r, query)?;
-    let union = union_all(
-        query,
-        &plan,
-        |_| format!("{key} AS k"),
-        |p| p.sure.clone(),
-        &[],
-    );
+    let union = union_all(query, &plan, |_| keys.clone(), |p| p.sure.clone(), &[]);
     let limit = if plan.exact {
         format!("LIMIT {top}")
     } else {
         String::new()
     };
-    let sql =
-        format!("SELECT k, count(*) AS n FROM ({union}) GROUP BY k ORDER BY n DESC, k {limit}");
-    let mut groups: Vec<(Option<String>, u64)> = Vec::new();
+    let sql = format!(
+        "SELECT {names}, count(*) AS n FROM ({union}) GROUP BY {names} ORDER BY n DESC, {names} {limit}"
+    );
+    let mut groups: Vec<(Vec<Option<String>>, u64)> = Vec::new();
     {
         let mut stmt = r
             .conn
@@ -348,14 +365,21 @@ pub(super) fn count_by_field(
             .map_err(db_err("preparing a group count"))?;
         let mut rows = stmt.query([]).map_err(db_err("grouping events"))?;
         while let Some(row) = rows.next().map_err(db_err("reading groups"))? {
-            let k: Option<String> = row.get(0).map_err(db_err("reading a group key"))?;
-            let n: i64 = row.get(1).map_err(db_err("reading a group count"))?;
-            groups.push((k, n as u64));
+            let mut key = Vec::with_capacity(fields.len());
+            for i in 0..fields.len() {
+                key.push(row.get(i).map_err(db_err("reading a group key"))?);
+            }
+            let n: i64 = row
+                .get(fields.len())
+                .map_err(db_err("reading a group count"))?;
+            groups.push((key, n as u64));
         }
     }
     if !plan.exact {
-        let mut extra: Vec<Option<String>> = Vec::new();
-        count_unsure(r, query, &plan, |e| extra.push(group_key(e, field)))?;
+        let mut extra: Vec<Vec<Option<String>>> = Vec::new();
+        count_unsure(r, query, &plan, |e| {
+            extra.push(fields.iter().map(|f| group_key(e, f)).collect())
+        })?;
         for k in extra {
             match groups.iter_mut().find(|(g, _)| *g == k) {
                 Some((_, n)) => *n += 1,

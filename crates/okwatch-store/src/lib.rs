@@ -307,6 +307,14 @@ pub trait Store: Send + Sync {
         field: &AttrPath,
         top: usize,
     ) -> Result<Vec<(Option<String>, u64)>, StoreError>;
+    /// Matching events counted per combination of the values of `fields` (each key holds one
+    /// value per field, in order), largest first, at most `top` groups.
+    fn count_by_fields(
+        &self,
+        query: &EventQuery,
+        fields: &[AttrPath],
+        top: usize,
+    ) -> Result<Vec<FieldsGroup>, StoreError>;
     /// Matching events counted per time bucket, oldest first; empty buckets are omitted.
     fn count_by_time(
         &self,
@@ -320,6 +328,10 @@ pub trait Store: Send + Sync {
     /// Size and span.
     fn stats(&self) -> Result<StoreStats, StoreError>;
 }
+
+/// A group of [`Store::count_by_fields`]: one value per field (`None` where an event has
+/// none), and how many matching events have them.
+pub type FieldsGroup = (Vec<Option<String>>, u64);
 
 /// A person who signs in to the console. The password is kept only as a PHC hash string.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

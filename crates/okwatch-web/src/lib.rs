@@ -8,6 +8,7 @@ pub mod auth;
 pub mod chart;
 pub mod columns;
 pub mod export;
+pub mod map;
 mod pages;
 pub mod rest;
 mod rest_manage;
@@ -176,6 +177,7 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::explorer))
         .route("/events/{uuid}", get(pages::event))
         .route("/rows", get(pages::rows))
+        .route("/map", get(map::map))
         .route("/preferences", axum::routing::post(columns::save))
         .route("/export.csv", get(export::csv))
         .route("/export.ndjson", get(export::ndjson))

@@ -588,6 +588,7 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/users", "", [303, 403, 403, 200]),
             ("GET", "/tokens", "", [303, 200, 200, 200]),
             ("GET", "/rows?since=all", "", [303, 200, 200, 200]),
+            ("GET", "/map?since=all", "", [303, 200, 200, 200]),
             (
                 "POST",
                 "/preferences",
@@ -653,6 +654,47 @@ fn every_route_answers_each_role_as_the_role_table_says() {
                 assert_eq!(status, expected[i], "{method} {path} as caller {i}");
             }
         }
+        // The map counts every match by place; a place's link is the search of its events,
+        // whose total is the number the map gave.
+        let map = client
+            .get(format!("{base}/map?since=all"))
+            .header("cookie", &viewer.0)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            map.contains("<path class=\"land\" d=\"M"),
+            "the land is drawn"
+        );
+        let row = map
+            .split("<table class=\"results places\">")
+            .nth(1)
+            .and_then(|t| t.split("<td><a href=\"").nth(1))
+            .expect("at least one place");
+        let href = row.split('"').next().unwrap().replace("&#38;", "&");
+        let count: u64 = row
+            .split("</a></td><td>")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let page = client
+            .get(format!("{base}{href}"))
+            .header("cookie", &viewer.0)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains(&format!("<strong>{count}</strong> matching")),
+            "{href} finds the {count} events the map counted"
+        );
         // Removing a user ends their session at once.
         let removed = client
             .post(format!("{base}/users/vera/delete"))

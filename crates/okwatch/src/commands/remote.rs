@@ -4,7 +4,7 @@
 //! meanwhile, so while `serve` runs, `okwatch search`, `stats` and `okwatch mcp` ask it instead:
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
-//! serves: `POST /api/okwatch/v1/store/{search,count,group,histogram,get,stats,saved_searches}`).
+//! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,get,stats,saved_searches}`).
 
 use super::local::{self, LocalServer};
 use axum::extract::{Path as UrlPath, State};
@@ -164,6 +164,15 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
             let field = okwatch_query::AttrPath::from_dotted(&path);
             json!({ "groups": store.count_by_field(&query()?, &field, top).map_err(store_error)? })
         }
+        "group_many" => {
+            let paths: Vec<String> = field(&body, "fields")?;
+            let top: usize = field(&body, "top")?;
+            let fields: Vec<okwatch_query::AttrPath> = paths
+                .iter()
+                .map(|p| okwatch_query::AttrPath::from_dotted(p))
+                .collect();
+            json!({ "groups": store.count_by_fields(&query()?, &fields, top).map_err(store_error)? })
+        }
         "histogram" => {
             let name: String = field(&body, "bucket")?;
             let bucket = bucket_of(&name).ok_or_else(|| bad(format!("unknown bucket `{name}`")))?;
@@ -316,6 +325,21 @@ impl Store for RemoteStore {
         }
         let body = json!({ "query": WireQuery::of(query), "field": field.dotted(), "top": top });
         Ok(self.call::<Groups>("group", body)?.groups)
+    }
+
+    fn count_by_fields(
+        &self,
+        query: &EventQuery,
+        fields: &[okwatch_query::AttrPath],
+        top: usize,
+    ) -> Result<Vec<okwatch_store::FieldsGroup>, StoreError> {
+        #[derive(Deserialize)]
+        struct Groups {
+            groups: Vec<(Vec<Option<String>>, u64)>,
+        }
+        let paths: Vec<String> = fields.iter().map(|f| f.dotted()).collect();
+        let body = json!({ "query": WireQuery::of(query), "fields": paths, "top": top });
+        Ok(self.call::<Groups>("group_many", body)?.groups)
     }
 
     fn count_by_time(
@@ -483,6 +507,15 @@ impl Store for LocalReader {
         top: usize,
     ) -> Result<Vec<(Option<String>, u64)>, StoreError> {
         self.with(|s| s.count_by_field(query, field, top))
+    }
+
+    fn count_by_fields(
+        &self,
+        query: &EventQuery,
+        fields: &[okwatch_query::AttrPath],
+        top: usize,
+    ) -> Result<Vec<okwatch_store::FieldsGroup>, StoreError> {
+        self.with(|s| s.count_by_fields(query, fields, top))
     }
 
     fn count_by_time(
