@@ -9,8 +9,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use chrono::TimeDelta;
 use okwatch_engine::EventSummary;
-use okwatch_store::{EventQuery, Store};
+use okwatch_model::{published_of, Timestamp};
+use okwatch_store::{EventQuery, Order, Store, StoreError};
 use serde_json::Value;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -18,6 +20,9 @@ use tokio::sync::mpsc;
 
 /// Rows read from the store at a time.
 const PAGE: usize = 2_000;
+
+/// About how many events one time window of an export should hold.
+const WINDOW_ROWS: usize = 50_000;
 
 /// The CSV's columns: what the explorer shows, one value per cell.
 const COLUMNS: &[&str] = &[
@@ -85,43 +90,100 @@ pub(crate) enum Format {
     Ndjson,
 }
 
-/// Reads every match, page by page, into `sender`; stops when the receiver is gone.
+/// Reads every match into `sender`, newest first; stops when the receiver is gone.
+///
+/// Cursor paging over the whole range would make every page find the newest events before the
+/// cursor among all older ones (each page would cost as much as the range), so the range is cut
+/// into time windows, newest first, and each window is paged on its own: a page's query then
+/// reads only its window. Windows start at a day and adapt to keep each between roughly
+/// [`WINDOW_ROWS`] / 4 and [`WINDOW_ROWS`] events.
 fn produce(store: &dyn Store, mut query: EventQuery, format: Format, sender: mpsc::Sender<Bytes>) {
     if format == Format::Csv {
         let header = format!("{}\r\n", COLUMNS.join(","));
         if sender.blocking_send(Bytes::from(header)).is_err() {
             return;
         }
+        // A CSV row reads a few attributes: the store need not rebuild whole events.
+        query.fields = Some(EventSummary::FIELDS.iter().map(|f| f.to_string()).collect());
     }
     query.limit = PAGE;
+    let fail = |e: StoreError| {
+        // The status line is gone already; the truncated file must say so.
+        tracing::error!("export stopped: {e}");
+        let _ = sender.blocking_send(Bytes::from(format!("\r\n# export failed: {e}\r\n")));
+    };
+    let (newest, oldest) = match (
+        edge(store, &query, Order::Desc),
+        edge(store, &query, Order::Asc),
+    ) {
+        (Ok(Some(newest)), Ok(Some(oldest))) => (newest, oldest),
+        (Ok(_), Ok(_)) => return,
+        (Err(e), _) | (_, Err(e)) => return fail(e),
+    };
+    let mut window = TimeDelta::days(1);
+    // The first window is open at the top (the range's own end), the last at the bottom.
+    let mut until = query.until;
+    let mut since = newest - window;
     loop {
-        let page = match store.search(&query) {
-            Ok(page) => page,
-            Err(e) => {
-                // The status line is gone already; the truncated file must say so.
-                tracing::error!("export stopped: {e}");
-                let _ = sender.blocking_send(Bytes::from(format!("\r\n# export failed: {e}\r\n")));
-                return;
-            }
+        let last = since <= oldest;
+        let mut part = EventQuery {
+            since: if last { query.since } else { Some(since) },
+            until,
+            after: None,
+            ..query.clone()
         };
-        let mut chunk = String::with_capacity(page.events.len() * 400);
-        for stored in &page.events {
-            match format {
-                Format::Csv => chunk.push_str(&csv_row(&stored.event)),
-                Format::Ndjson => {
-                    chunk.push_str(&stored.event.to_string());
-                    chunk.push('\n');
+        let mut rows = 0;
+        loop {
+            let page = match store.search(&part) {
+                Ok(page) => page,
+                Err(e) => return fail(e),
+            };
+            rows += page.events.len();
+            let mut chunk = String::with_capacity(page.events.len() * 400);
+            for stored in &page.events {
+                match format {
+                    Format::Csv => chunk.push_str(&csv_row(&stored.event)),
+                    Format::Ndjson => {
+                        chunk.push_str(&stored.event.to_string());
+                        chunk.push('\n');
+                    }
                 }
             }
+            if sender.blocking_send(Bytes::from(chunk)).is_err() {
+                return;
+            }
+            match page.next {
+                Some(next) => part.after = Some(next),
+                None => break,
+            }
         }
-        if sender.blocking_send(Bytes::from(chunk)).is_err() {
+        if last {
             return;
         }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return,
+        if rows > WINDOW_ROWS && window > TimeDelta::minutes(10) {
+            window = window / 2;
+        } else if rows < WINDOW_ROWS / 4 && window < TimeDelta::days(60) {
+            window = window * 2;
         }
+        until = Some(since);
+        since -= window;
     }
+}
+
+/// The newest (`Desc`) or oldest (`Asc`) time among the matches.
+fn edge(
+    store: &dyn Store,
+    query: &EventQuery,
+    order: Order,
+) -> Result<Option<Timestamp>, StoreError> {
+    let page = store.search(&EventQuery {
+        limit: 1,
+        order,
+        after: None,
+        fields: Some(vec!["published".into()]),
+        ..query.clone()
+    })?;
+    Ok(page.events.first().and_then(|e| published_of(&e.event)))
 }
 
 /// A response body fed by a channel.

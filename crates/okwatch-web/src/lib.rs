@@ -335,6 +335,33 @@ struct LoginPage {
     message: Option<String>,
     name: String,
     next: String,
+    /// The sign-in form's own CSRF token, also in the `okwatch_login` cookie: a page elsewhere
+    /// cannot post a sign-in (and sign a victim in to the attacker's account), because it can
+    /// neither read the cookie nor set it.
+    csrf: String,
+}
+
+/// The cookie that holds the sign-in form's token.
+const LOGIN_COOKIE: &str = "okwatch_login";
+
+/// The sign-in page, with a new form token set in its cookie.
+fn login_form(message: Option<String>, name: String, next: String, secure: bool) -> Response {
+    let csrf = okwatch_okta::random::base62(32);
+    let page = LoginPage {
+        message,
+        name,
+        next,
+        csrf: csrf.clone(),
+    };
+    let mut response = html(&page).unwrap_or_else(IntoResponse::into_response);
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={csrf}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{secure}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
 }
 
 /// Only a path on this site: an open redirect would let a link sign people in to elsewhere.
@@ -346,14 +373,17 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-async fn login_page(axum::extract::RawQuery(query): axum::extract::RawQuery) -> Response {
+async fn login_page(
+    State(state): State<WebState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
     let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let page = LoginPage {
-        message: None,
-        name: String::new(),
-        next: safe_next(field(&pairs, "next")),
-    };
-    html(&page).unwrap_or_else(IntoResponse::into_response)
+    login_form(
+        None,
+        String::new(),
+        safe_next(field(&pairs, "next")),
+        state.secure_cookies,
+    )
 }
 
 async fn login(State(state): State<WebState>, request: Request) -> Response {
@@ -361,6 +391,9 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .copied();
+    let form_cookie = cookie_value(request.headers(), LOGIN_COOKIE)
+        .unwrap_or_default()
+        .to_string();
     let Ok(body) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
         return (StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
     };
@@ -371,15 +404,21 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
     let keys = [format!("user:{name}"), format!("ip:{address}")];
     let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let refuse = |status: StatusCode, message: &str| {
-        let page = LoginPage {
-            message: Some(message.into()),
-            name: name.to_string(),
-            next: next.clone(),
-        };
-        let mut response = html(&page).unwrap_or_else(IntoResponse::into_response);
+        let mut response = login_form(
+            Some(message.into()),
+            name.to_string(),
+            next.clone(),
+            state.secure_cookies,
+        );
         *response.status_mut() = status;
         response
     };
+    if !csrf_matches(&form_cookie, field(&form, "csrf")) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "The sign-in form had expired. Sign in again.",
+        );
+    }
     if state.throttle.blocked(&keys) {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,

@@ -355,4 +355,8 @@ pub struct BenchArgs {
     /// With --backfill: okwatch's share of the rate limit
     #[arg(long, default_value_t = 0.5)]
     pub share: f64,
+    /// Measure the web console instead: its pages and JSON API over --events generated
+    /// events, as the server's time, and an export's rows per second and memory
+    #[arg(long, conflicts_with = "backfill")]
+    pub console: bool,
 }

@@ -54,13 +54,7 @@ fn start(dir: &std::path::Path) -> Server {
 }
 
 async fn sign_in(client: &reqwest::Client, base: &str, password: &str) -> reqwest::Response {
-    client
-        .post(format!("{base}/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("name=admin&password={password}&next=%2Fevents%2Fx"))
-        .send()
-        .await
-        .unwrap()
+    support::post_sign_in(client, base, "admin", password, "%2Fevents%2Fx").await
 }
 
 #[test]
@@ -91,6 +85,20 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
         assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
         assert_eq!(login.headers()["x-content-type-options"], "nosniff");
 
+        // A sign-in posted without the form's own token (from another site, say) is refused
+        // before the password is even looked at.
+        let forged = client
+            .post(format!("{base}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("name=admin&password={PASSWORD}&next=%2F"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 403);
+        assert!(forged.headers().get("set-cookie").is_some_and(|c| c
+            .to_str()
+            .unwrap()
+            .starts_with("okwatch_login=")));
         assert_eq!(
             sign_in(&client, &base, "wrong-password").await.status(),
             401
@@ -532,13 +540,7 @@ async fn session_of(
     name: &str,
     password: &str,
 ) -> (String, String) {
-    let reply = client
-        .post(format!("{base}/login"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("name={name}&password={password}&next=%2F"))
-        .send()
-        .await
-        .unwrap();
+    let reply = support::post_sign_in(client, base, name, password, "%2F").await;
     assert_eq!(reply.status(), 303, "{name} signs in");
     let cookie = reply.headers()["set-cookie"].to_str().unwrap();
     let session = cookie.split(';').next().unwrap().to_string();

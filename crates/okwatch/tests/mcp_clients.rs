@@ -342,13 +342,7 @@ fn share_a_saved_search(base: &str) {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let signed_in = client
-            .post(format!("{base}/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(format!("name=admin&password={ADMIN_PASSWORD}&next=%2F"))
-            .send()
-            .await
-            .unwrap();
+        let signed_in = support::post_sign_in(&client, base, "admin", ADMIN_PASSWORD, "%2F").await;
         let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
         let session = cookie.split(';').next().unwrap().to_string();
         let page = client

@@ -43,30 +43,42 @@ fn time_ms(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
     Ok(median(samples))
 }
 
-pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
-    if args.backfill {
-        return super::bench_backfill::run(data_dir, args);
-    }
-    let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
-    std::fs::create_dir_all(&dir)?;
-    let ndjson = dir.join(format!("events-{}-{}.ndjson", args.events, args.seed));
-    let end = okwatch_model::parse_timestamp("2026-11-25T00:00:00Z").expect("a valid time");
+/// The end of the generated history.
+pub const END: &str = "2026-11-25T00:00:00Z";
+
+/// The NDJSON file of `events` generated events (seed `seed`) in `dir`, made the first time.
+pub fn generated(dir: &Path, events: u64, seed: u64) -> Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let ndjson = dir.join(format!("events-{events}-{seed}.ndjson"));
+    let end = okwatch_model::parse_timestamp(END).expect("a valid time");
     if !ndjson.exists() {
-        eprintln!(
-            "generating {} events into {}",
-            args.events,
-            ndjson.display()
-        );
+        eprintln!("generating {events} events into {}", ndjson.display());
         let started = Instant::now();
-        let generator = Generator::new(args.seed, users_for(args.events, 90));
-        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&ndjson)?);
-        for event in generator.last_events(args.events, end) {
+        let generator = Generator::new(seed, users_for(events, 90));
+        let partial = ndjson.with_extension("partial");
+        let mut out = BufWriter::with_capacity(1 << 20, std::fs::File::create(&partial)?);
+        for event in generator.last_events(events, end) {
             serde_json::to_writer(&mut out, &event)?;
             out.write_all(b"\n")?;
         }
         out.flush()?;
+        drop(out);
+        // Only a whole file gets the name that later runs reuse.
+        std::fs::rename(&partial, &ndjson)?;
         eprintln!("generated in {:.1}s", started.elapsed().as_secs_f64());
     }
+    Ok(ndjson)
+}
+
+pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
+    if args.backfill {
+        return super::bench_backfill::run(data_dir, args);
+    }
+    if args.console {
+        return super::bench_console::run(data_dir, args);
+    }
+    let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
+    let ndjson = generated(&dir, args.events, args.seed)?;
     let file_bytes = std::fs::metadata(&ndjson)?.len();
 
     let store_dir = dir.join("store");

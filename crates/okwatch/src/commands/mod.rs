@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_backfill;
+mod bench_console;
 mod config;
 mod demo;
 mod generate;

@@ -175,3 +175,40 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Posts the console's sign-in form as a browser does: the form's page first (its token and
+/// cookie), then the form. The answer is the sign-in's own (a client that does not follow
+/// redirects sees the session cookie on it).
+pub async fn post_sign_in(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    password: &str,
+    next: &str,
+) -> reqwest::Response {
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let text = page.text().await.unwrap();
+    let csrf = text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the sign-in form carries its token")
+        .to_string();
+    client
+        .post(format!("{base}/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("cookie", cookie)
+        .body(format!(
+            "name={name}&password={password}&next={next}&csrf={csrf}"
+        ))
+        .send()
+        .await
+        .unwrap()
+}

@@ -1,0 +1,47 @@
+"""Takes the README's screenshots of the console, from a running `okwatch demo`.
+
+Usage: screenshots.py BASE_URL ADMIN_PASSWORD OUT_DIR
+  (the venv the console's browser test makes has selenium; Debian's chromium and chromedriver)
+
+The same browser set-up as console_browser.py: headless Chromium through its chromedriver, no
+network but the console's.
+"""
+import sys
+import time
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+base, password, out = sys.argv[1], sys.argv[2], sys.argv[3]
+options = webdriver.ChromeOptions()
+options.binary_location = "/usr/bin/chromium"
+for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update",
+             "--hide-scrollbars", "--window-size=1280,860"]:
+    options.add_argument(flag)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+try:
+    driver.get(base + "/login")
+    driver.find_element(By.ID, "name").send_keys("admin")
+    driver.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    time.sleep(1)
+    shots = [
+        ("explorer", "/?since=-7d"),
+        ("failures", "/?since=-30d&filter=eventType%20eq%20%22user.session.start%22%20and%20"
+                     "outcome.result%20eq%20%22FAILURE%22"),
+        ("map", "/map?since=-30d&filter=eventType%20eq%20%22user.session.start%22"),
+        ("saved", "/saved"),
+    ]
+    for name, path in shots:
+        driver.get(base + path)
+        time.sleep(1)
+        driver.save_screenshot(f"{out}/{name}.png")
+    # An event's page: the newest failed sign-in.
+    driver.get(base + shots[1][1])
+    driver.find_element(By.CSS_SELECTOR, "table.results td.time a").click()
+    time.sleep(1)
+    driver.save_screenshot(f"{out}/event.png")
+finally:
+    driver.quit()
