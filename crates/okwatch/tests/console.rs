@@ -8,7 +8,10 @@ mod support;
 
 use serde_json::Value;
 use std::time::Duration;
-use support::{import_generated, okwatch, python_json, python_with, run, Server};
+use support::{
+    console_session as session_of, csrf_of, import_generated, okwatch, python_json, python_with,
+    run, Server,
+};
 
 const PASSWORD: &str = "console-test-password";
 
@@ -522,38 +525,6 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
             assert_eq!(status, expected, "{path}");
         }
     });
-}
-
-/// The CSRF token a page's forms carry (its sign-out form has one on every page).
-fn csrf_of(page: &str) -> String {
-    page.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the page's forms carry the session's CSRF token")
-        .to_string()
-}
-
-/// Signs `name` in; the session cookie and the CSRF token of its forms.
-async fn session_of(
-    client: &reqwest::Client,
-    base: &str,
-    name: &str,
-    password: &str,
-) -> (String, String) {
-    let reply = support::post_sign_in(client, base, name, password, "%2F").await;
-    assert_eq!(reply.status(), 303, "{name} signs in");
-    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
-    let session = cookie.split(';').next().unwrap().to_string();
-    let page = client
-        .get(format!("{base}/saved"))
-        .header("cookie", &session)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (session, csrf_of(&page))
 }
 
 #[test]

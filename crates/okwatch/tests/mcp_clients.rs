@@ -342,24 +342,8 @@ fn share_a_saved_search(base: &str) {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let signed_in = support::post_sign_in(&client, base, "admin", ADMIN_PASSWORD, "%2F").await;
-        let cookie = signed_in.headers()["set-cookie"].to_str().unwrap();
-        let session = cookie.split(';').next().unwrap().to_string();
-        let page = client
-            .get(format!("{base}/tokens"))
-            .header("cookie", &session)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let csrf = page
-            .split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_string();
+        let (session, csrf) =
+            support::console_session(&client, base, "admin", ADMIN_PASSWORD).await;
         let query = format!(
             "since={}&filter={}",
             SINCE,

@@ -70,6 +70,27 @@ pub fn generated(dir: &Path, events: u64, seed: u64) -> Result<std::path::PathBu
     Ok(ndjson)
 }
 
+/// Imports the generated file into `store`, checking that every event was stored.
+pub fn import_file(store: &DuckDbStore, ndjson: &Path, dir: &Path, events: u64) -> Result<()> {
+    eprintln!("importing {}", ndjson.display());
+    let summary = import(
+        &Source::File(ndjson.to_path_buf()),
+        store,
+        &ImportOptions {
+            org: "bench".into(),
+            batch_size: 50_000,
+            rejects_path: dir.join("rejects.ndjson"),
+        },
+        |r| eprintln!("{r}"),
+        |_| {},
+    )?;
+    store.checkpoint()?;
+    if summary.stored != events {
+        bail!("stored {} of {events} generated events", summary.stored);
+    }
+    Ok(())
+}
+
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     if args.backfill {
         return super::bench_backfill::run(data_dir, args);
@@ -84,28 +105,9 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     let store_dir = dir.join("store");
     let _ = std::fs::remove_dir_all(&store_dir);
     let store = open_store(&store_dir)?;
-    eprintln!("importing");
     let started = Instant::now();
-    let summary = import(
-        &Source::File(ndjson.clone()),
-        &store,
-        &ImportOptions {
-            org: "bench".into(),
-            batch_size: 50_000,
-            rejects_path: dir.join("rejects.ndjson"),
-        },
-        |r| eprintln!("{r}"),
-        |_| {},
-    )?;
-    store.checkpoint()?;
+    import_file(&store, &ndjson, &dir, args.events)?;
     let import_seconds = started.elapsed().as_secs_f64();
-    if summary.stored != args.events {
-        bail!(
-            "stored {} of {} generated events",
-            summary.stored,
-            args.events
-        );
-    }
     let stats = store.stats()?;
     let bytes = stats.bytes_on_disk.unwrap_or(0);
     eprintln!(

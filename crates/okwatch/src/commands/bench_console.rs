@@ -5,11 +5,10 @@
 //! request's. Then an export of every event as CSV: rows per second, and how far the process's
 //! memory rose while it streamed.
 
-use super::bench::{generated, END};
+use super::bench::{generated, import_file, END};
 use super::{open_store, EXIT_OK};
 use crate::cli::BenchArgs;
 use anyhow::{bail, Context, Result};
-use okwatch_import::{import, ImportOptions, Source};
 use okwatch_store::Store;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -44,23 +43,7 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     if store.stats()?.events != args.events {
         drop(store);
         std::fs::remove_dir_all(&store_dir)?;
-        let store = open_store(&store_dir)?;
-        eprintln!("importing {}", ndjson.display());
-        let summary = import(
-            &Source::File(ndjson.clone()),
-            &store,
-            &ImportOptions {
-                org: "bench".into(),
-                batch_size: 50_000,
-                rejects_path: dir.join("rejects.ndjson"),
-            },
-            |r| eprintln!("{r}"),
-            |_| {},
-        )?;
-        store.checkpoint()?;
-        if summary.stored != args.events {
-            bail!("stored {} of {} events", summary.stored, args.events);
-        }
+        import_file(&open_store(&store_dir)?, &ndjson, &dir, args.events)?;
     }
     let store = Arc::new(open_store(&store_dir)?);
     okwatch_web::auth::set_user(

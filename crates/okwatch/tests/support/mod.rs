@@ -194,13 +194,7 @@ pub async fn post_sign_in(
         .next()
         .unwrap()
         .to_string();
-    let text = page.text().await.unwrap();
-    let csrf = text
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the sign-in form carries its token")
-        .to_string();
+    let csrf = csrf_of(&page.text().await.unwrap());
     client
         .post(format!("{base}/login"))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -211,4 +205,36 @@ pub async fn post_sign_in(
         .send()
         .await
         .unwrap()
+}
+
+/// The CSRF token a page's forms carry (its sign-out form has one on every page).
+pub fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's forms carry the session's CSRF token")
+        .to_string()
+}
+
+/// Signs `name` in to the console; the session cookie and the CSRF token of its forms.
+pub async fn console_session(
+    client: &reqwest::Client,
+    base: &str,
+    name: &str,
+    password: &str,
+) -> (String, String) {
+    let reply = post_sign_in(client, base, name, password, "%2F").await;
+    assert_eq!(reply.status(), 303, "{name} signs in");
+    let cookie = reply.headers()["set-cookie"].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_string();
+    let page = client
+        .get(format!("{base}/saved"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (session, csrf_of(&page))
 }
