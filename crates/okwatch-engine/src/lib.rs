@@ -5,6 +5,7 @@
 //! search as the console's URL and saved searches hold it, which every surface runs alike.
 
 pub mod activity;
+pub mod rules;
 pub mod search_text;
 pub mod summary;
 
