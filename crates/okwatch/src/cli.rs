@@ -61,6 +61,36 @@ pub enum Command {
     /// Create, list and revoke API tokens for `okwatch serve`
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Detection rules: list the shipped ones, run them over stored history
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `okwatch rules`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// The detections okwatch ships, with their severity and what they catch
+    List,
+    /// Run the detections over stored history and list the alerts they raise
+    Backtest(BacktestArgs),
+}
+
+/// `okwatch rules backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestArgs {
+    /// Start: ISO 8601 or relative (-30d) [default: all history]
+    #[arg(long)]
+    pub since: Option<String>,
+    /// End (exclusive) [default: now]
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only this rule (repeatable), by id
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// `table` for people, `json` for programs: each alert's rule, severity, group, first,
+    /// last, events (uuids) and explanation
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
 }
 
 /// `okwatch demo`.

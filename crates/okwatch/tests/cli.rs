@@ -424,6 +424,51 @@ fn the_demo_fills_a_store_of_its_own_and_tours_it() {
         .unwrap();
     let stored: u64 = stdout(&count).trim().parse().unwrap();
     assert!(stored > 40_000, "30 days of a 250-person org ({stored})");
+    // A backtest of the shipped detections over it finds each planted incident once, by the
+    // detection made for it, from the incident's own events.
+    let backtest = Command::new(env!("CARGO_BIN_EXE_okwatch"))
+        .arg("--data-dir")
+        .arg(&demo)
+        .args(["rules", "backtest", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(backtest.status.success(), "{}", stderr(&backtest));
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&backtest.stdout).unwrap();
+    let truth = std::fs::read_to_string(demo.join("ground-truth.ndjson")).unwrap();
+    for line in truth.lines() {
+        let incident: serde_json::Value = serde_json::from_str(line).unwrap();
+        let rule = match incident["kind"].as_str().unwrap() {
+            "password-spray" => "okwatch.password_spray",
+            "brute-force" => "okwatch.brute_force",
+            "mfa-push-fatigue" => "okwatch.mfa_push_fatigue",
+            "impossible-travel" => "okwatch.impossible_travel",
+            "admin-grant-then-api-token" => "okwatch.grant_then_token",
+            "sign-on-policy-weakened" => "okwatch.policy_weakened",
+            "session-from-second-country" => "okwatch.session_second_country",
+            other => panic!("a planted incident without a detection: {other}"),
+        };
+        let own: Vec<&str> = incident["event_uuids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u.as_str().unwrap())
+            .collect();
+        let raised: Vec<&serde_json::Value> = alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .filter(|a| {
+                a["events"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|u| own.contains(&u.as_str().unwrap()))
+            })
+            .collect();
+        assert_eq!(raised.len(), 1, "{}: {raised:?}", incident["summary"]);
+        for field in ["severity", "group", "first", "last", "explanation"] {
+            assert!(raised[0].get(field).is_some(), "{field} in {}", raised[0]);
+        }
+    }
     // Running it again adds the history once only.
     assert!(ws.okwatch(&["demo", "--no-serve"]).status.success());
     let again = Command::new(env!("CARGO_BIN_EXE_okwatch"))

@@ -25,8 +25,36 @@ pub fn backtest(
             }
             _ => rule.filter.clone(),
         };
+        // Only what the evaluator reads: the filters' attributes, the group and counted
+        // values, the place, and what an explanation quotes.
+        let mut fields: Vec<String> = filter.paths().iter().map(|p| p.dotted()).collect();
+        fields.extend(
+            [
+                "uuid",
+                "published",
+                "displayMessage",
+                "actor",
+                "target",
+                "client.geographicalContext",
+            ]
+            .map(String::from),
+        );
+        fields.extend(rule.group_by.clone());
+        if let Condition::Sequence {
+            then_group_by: Some(path),
+            ..
+        } = &rule.condition
+        {
+            fields.push(path.clone());
+        }
+        if let Condition::Distinct { field, .. } = &rule.condition {
+            fields.push(field.clone());
+        }
+        fields.sort();
+        fields.dedup();
         let mut query = EventQuery {
             filter: Some(filter),
+            fields: Some(fields),
             since,
             until,
             order: Order::Asc,

@@ -70,6 +70,36 @@ fn place_of(event: &Value) -> Option<(f64, f64, String)> {
     Some((lat, lon, name))
 }
 
+/// One event in words: who did what to whom (`ana@… : Grant user privilege → bob@…`).
+fn what_happened(event: &Value) -> String {
+    let actor = event["actor"]["alternateId"]
+        .as_str()
+        .filter(|a| !a.is_empty() && *a != "unknown")
+        .or_else(|| event["actor"]["displayName"].as_str())
+        .unwrap_or("someone");
+    let action = event["displayMessage"]
+        .as_str()
+        .or_else(|| event["eventType"].as_str())
+        .unwrap_or("an event");
+    let targets: Vec<&str> = event["target"]
+        .as_array()
+        .map(|ts| {
+            ts.iter()
+                .filter_map(|t| {
+                    t["displayName"]
+                        .as_str()
+                        .or_else(|| t["alternateId"].as_str())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if targets.is_empty() {
+        format!("{actor}: {action}")
+    } else {
+        format!("{actor}: {action} → {}", targets.join(", "))
+    }
+}
+
 fn span(window: chrono::TimeDelta) -> String {
     let minutes = window.num_minutes();
     if minutes % 60 == 0 {
@@ -150,7 +180,7 @@ impl Evaluator {
                     uuid,
                     value: None,
                 }],
-                String::new(),
+                what_happened(event),
             )),
             Condition::Count { at_least, window } => {
                 group.recent.push_back(Seen {
@@ -257,12 +287,11 @@ impl Evaluator {
         };
         let (seen, how) = fired?;
         let first = seen.first().map_or(at, |s| s.at);
-        let explanation = if key.is_empty() {
-            format!("{}: {how}", self.rule.name)
-        } else if how.is_empty() {
-            format!("{} ({key})", self.rule.name)
-        } else {
-            format!("{} ({key}): {how}", self.rule.name)
+        let explanation = match (key.is_empty(), how.is_empty()) {
+            (true, true) => self.rule.name.clone(),
+            (true, false) => format!("{}: {how}", self.rule.name),
+            (false, true) => format!("{} ({key})", self.rule.name),
+            (false, false) => format!("{} ({key}): {how}", self.rule.name),
         };
         self.alerts.push(Alert {
             rule: self.rule.id.clone(),

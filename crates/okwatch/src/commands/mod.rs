@@ -11,6 +11,7 @@ mod import;
 pub mod local;
 mod mcp;
 pub mod remote;
+mod rules;
 pub mod search;
 mod serve;
 mod sim;
@@ -93,6 +94,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Mcp => mcp::run(&data_dir),
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
+        Command::Rules(command) => rules::run(&data_dir, command),
     }
 }
 
