@@ -13,6 +13,7 @@
 //! and an insert never holds up a search.
 
 mod accounts;
+mod alerts;
 mod keyword_index;
 mod plan;
 mod read;
@@ -262,10 +263,12 @@ impl DuckDbStore {
              CREATE TEMP TABLE staging_keys (i BIGINT, org VARCHAR, uuid VARCHAR, published TIMESTAMP);
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
             accounts::CREATE_SQL,
+            alerts::CREATE_SQL,
             saved::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))

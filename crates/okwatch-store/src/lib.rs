@@ -333,6 +333,43 @@ pub trait Store: Send + Sync {
 /// none), and how many matching events have them.
 pub type FieldsGroup = (Vec<Option<String>>, u64);
 
+/// An alert as the store keeps it: what a detection found, the events behind it, and where
+/// its handling stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlertRecord {
+    /// Stable id: the same rule, group and first event always make the same alert.
+    pub id: String,
+    /// The detection's id.
+    pub rule: String,
+    /// `info`, `low`, `medium`, `high` or `critical`.
+    pub severity: String,
+    /// The group it is about (a user, an IP, a session…).
+    pub group: String,
+    /// Its first event's time (ISO 8601).
+    pub first: String,
+    /// Its last event's time.
+    pub last: String,
+    /// The uuids of the events behind it, oldest first.
+    pub events: Vec<String>,
+    /// What happened, in words.
+    pub explanation: String,
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: String,
+    /// When okwatch raised it (ISO 8601).
+    pub raised: String,
+}
+
+/// Alerts, kept in the store beside the events they point at.
+pub trait AlertStore: Send + Sync {
+    /// Keeps an alert, or updates the one with its id (more events, a new status) without
+    /// changing when it was raised.
+    fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
+    /// The newest alerts (by their last event), at most `limit`.
+    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+    /// One alert.
+    fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+}
+
 /// A person who signs in to the console. The password is kept only as a PHC hash string.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserRecord {

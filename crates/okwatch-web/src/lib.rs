@@ -4,6 +4,7 @@
 //! copying; the stylesheet and script are inside the binary. Every page carries a strict
 //! Content-Security-Policy (no inline script, no framing).
 
+pub mod alerts;
 pub mod auth;
 pub mod chart;
 pub mod columns;
@@ -26,7 +27,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use okwatch_okta::server::Authenticate;
-use okwatch_store::{Accounts, SavedSearches, Store, StoreError};
+use okwatch_store::{Accounts, AlertStore, SavedSearches, Store, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -42,6 +43,8 @@ pub struct WebState {
     pub accounts: Arc<dyn Accounts>,
     /// Saved searches.
     pub saved: Arc<dyn SavedSearches>,
+    /// Alerts the detections raised.
+    pub alerts: Arc<dyn AlertStore>,
     /// Signed-in sessions.
     pub sessions: Arc<Sessions>,
     /// Failed sign-ins.
@@ -61,11 +64,12 @@ impl WebState {
     /// A console over `store`: its events, users and saved searches.
     pub fn new<S>(store: Arc<S>, secure_cookies: bool) -> Self
     where
-        S: Store + Accounts + SavedSearches + 'static,
+        S: Store + Accounts + SavedSearches + AlertStore + 'static,
     {
         WebState {
             store: store.clone(),
             accounts: store.clone(),
+            alerts: store.clone(),
             saved: store,
             sessions: Arc::default(),
             throttle: Arc::default(),
@@ -178,6 +182,7 @@ pub fn router(state: WebState) -> Router {
         .route("/events/{uuid}", get(pages::event))
         .route("/rows", get(pages::rows))
         .route("/map", get(map::map))
+        .route("/alerts", get(alerts::page))
         .route("/preferences", axum::routing::post(columns::save))
         .route("/export.csv", get(export::csv))
         .route("/export.ndjson", get(export::ndjson))
@@ -220,6 +225,8 @@ pub fn router(state: WebState) -> Router {
             &format!("{}/tokens/{{id}}", rest::BASE),
             axum::routing::delete(rest_manage::tokens_delete),
         )
+        .route(&format!("{}/alerts", rest::BASE), get(alerts::list))
+        .route(&format!("{}/alerts/{{id}}", rest::BASE), get(alerts::one))
         .route(
             &format!("{}/users", rest::BASE),
             get(rest_manage::users_list),

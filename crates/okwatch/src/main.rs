@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod commands;
 mod config;
+mod detections;
 mod output;
 
 use clap::Parser;

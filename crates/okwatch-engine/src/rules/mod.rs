@@ -9,6 +9,7 @@
 
 pub mod backtest;
 mod eval;
+pub mod live;
 pub mod pack;
 
 pub use eval::Evaluator;

@@ -99,6 +99,13 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         config.poll_interval = Duration::from_secs(2);
         config.rejects_dir = Some(demo_dir.join("rejects"));
         let poller = Poller::new(config, store.clone(), status.clone())?;
+        // The demo's store is its own: every event it holds is looked at (alerts already
+        // raised by an earlier run are recognised by their ids).
+        tokio::spawn(crate::detections::run(
+            store.clone(),
+            chrono::DateTime::UNIX_EPOCH,
+            stopped.clone(),
+        ));
         tokio::spawn(poller.run(stopped));
     }
     // The console first, so that a newcomer can open it at once and watch the history arrive.

@@ -69,6 +69,14 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             );
             pollers.spawn(poller.run(stopped.clone()));
         }
+        // The detections look again at the last day of stored events (the longest window a
+        // rule needs), so a restart neither misses nor doubles an alert.
+        let warm_up = chrono::Utc::now() - chrono::TimeDelta::hours(24);
+        tokio::spawn(crate::detections::run(
+            store.clone(),
+            warm_up,
+            stopped.clone(),
+        ));
         let app = crate::api::router(crate::api::ApiParts {
             store: store.clone(),
             auth,

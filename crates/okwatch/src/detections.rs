@@ -1,0 +1,81 @@
+//! The detections running inside `okwatch serve` (and the demo): every two seconds the shipped
+//! rules look at the events stored since their last look, and the alerts they raise or grow are
+//! kept in the store, where the console, its API and MCP read them.
+
+use okwatch_engine::rules::live::{alert_id, LiveDetections};
+use okwatch_engine::rules::{pack, Alert};
+use okwatch_model::{format_timestamp, Timestamp};
+use okwatch_store::{AlertRecord, AlertStore, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often new events are looked at.
+const EVERY: Duration = Duration::from_secs(2);
+
+fn record(alert: &Alert, raised: Timestamp) -> AlertRecord {
+    AlertRecord {
+        id: alert_id(alert),
+        rule: alert.rule.clone(),
+        severity: alert.severity.as_str().into(),
+        group: alert.group.clone(),
+        first: alert.first.clone(),
+        last: alert.last.clone(),
+        events: alert.events.clone(),
+        explanation: alert.explanation.clone(),
+        status: "open".into(),
+        raised: format_timestamp(raised),
+    }
+}
+
+/// Runs the shipped detections on events stored from `since` on, until `stopped` turns true.
+pub async fn run<S>(
+    store: Arc<S>,
+    since: Timestamp,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+) where
+    S: Store + AlertStore + 'static,
+{
+    let mut live = Some(LiveDetections::new(pack::builtin(), since));
+    loop {
+        let (mut detections, store_now) = (
+            live.take().expect("put back after each step"),
+            store.clone(),
+        );
+        let stepped = tokio::task::spawn_blocking(move || {
+            let span = tracing::info_span!("detections");
+            let _entered = span.enter();
+            let result = detections.step(store_now.as_ref()).map_err(|e| e.to_string()).and_then(|changed| {
+                let now = chrono::Utc::now();
+                for alert in &changed {
+                    // An alert a person has acknowledged keeps that status as it grows.
+                    let mut kept = record(alert, now);
+                    if let Ok(Some(existing)) = store_now.alert(&kept.id) {
+                        kept.status = existing.status;
+                    }
+                    store_now.put_alert(&kept).map_err(|e| e.to_string())?;
+                    tracing::info!(rule = %alert.rule, group = %alert.group, events = alert.events.len(), "alert");
+                }
+                Ok(changed.len())
+            });
+            (detections, result)
+        })
+        .await;
+        match stepped {
+            Ok((detections, result)) => {
+                live = Some(detections);
+                if let Err(e) = result {
+                    tracing::error!("detections: {e}");
+                }
+            }
+            Err(e) => {
+                // A panic in a rule must not stop the server; the rules start again.
+                tracing::error!("detections stopped and restart: {e}");
+                live = Some(LiveDetections::new(pack::builtin(), since));
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stopped.changed() => return,
+        }
+    }
+}
