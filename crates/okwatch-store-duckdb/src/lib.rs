@@ -307,10 +307,24 @@ impl DuckDbStore {
 
     /// Writes everything to the database file and truncates the write-ahead log.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.lock()
-            .conn
-            .execute_batch("CHECKPOINT")
-            .map_err(db_err("checkpointing the store"))
+        // DuckDB refuses while another connection's transaction writes (a search's temporary
+        // tables count); those last milliseconds, so wait for a quiet moment, up to 5 s.
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            let done = self.lock().conn.execute_batch("CHECKPOINT");
+            match done {
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if e.to_string().contains("other write transactions")
+                        && waited < std::time::Duration::from_secs(5) =>
+                {
+                    let pause = std::time::Duration::from_millis(50);
+                    std::thread::sleep(pause);
+                    waited += pause;
+                }
+                Err(e) => return Err(db_err("checkpointing the store")(e)),
+            }
+        }
     }
 
     /// Runs a SQL query and returns its rows as text, for benchmarks and diagnostics.
