@@ -61,20 +61,41 @@ pub(crate) struct Listed {
 struct AlertsPage {
     user: SignedIn,
     alerts: Vec<Listed>,
+    /// The lowest severity shown (`info` shows all).
+    min: &'static str,
+    /// Alerts below it, not shown.
+    hidden: usize,
 }
 
-/// `GET /alerts`.
+/// Severities, least first.
+const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+fn rank(severity: &str) -> usize {
+    SEVERITIES.iter().position(|s| *s == severity).unwrap_or(0)
+}
+
+/// `GET /alerts?min=medium`: attacks first; `min=info` shows every alert.
 pub(crate) async fn page(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
+    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
+    let min = value_of(&pairs, "min")
+        .and_then(|m| SEVERITIES.iter().find(|s| **s == m).copied())
+        .unwrap_or("medium");
     let store = state.alerts.clone();
     let alerts = tokio::task::spawn_blocking(move || store.alerts(MAX))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))??;
     let time = |t: &str| t.get(..19).unwrap_or(t).replace('T', " ");
+    let hidden = alerts
+        .iter()
+        .filter(|a| rank(&a.severity) < rank(min))
+        .count();
     let alerts = alerts
         .iter()
+        .filter(|a| rank(&a.severity) >= rank(min))
         .map(|a| Listed {
             severity: a.severity.clone(),
             rule: a.rule.clone(),
@@ -87,7 +108,12 @@ pub(crate) async fn page(
             href: events_href(a),
         })
         .collect();
-    html(&AlertsPage { user, alerts })
+    html(&AlertsPage {
+        user,
+        alerts,
+        min,
+        hidden,
+    })
 }
 
 /// `GET /api/okwatch/v1/alerts?limit=100`: newest first.

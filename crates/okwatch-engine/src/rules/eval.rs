@@ -166,7 +166,13 @@ impl Evaluator {
         if let Some((index, until)) = group.open {
             if at < until {
                 let alert = &mut self.alerts[index];
-                alert.last = format_timestamp(at);
+                // Events may come a little out of order (late arrivals): the span only widens.
+                let stamp = format_timestamp(at);
+                if stamp > alert.last {
+                    alert.last = stamp;
+                } else if stamp < alert.first {
+                    alert.first = stamp;
+                }
                 alert.events.push(uuid);
                 group.open = Some((index, at + suppress));
                 return None;
@@ -256,37 +262,47 @@ impl Evaluator {
                     (&place, &group.last_place)
                 {
                     let km = km_between((*lat0, *lon0), (*lat, *lon));
-                    let hours = (at - *then).num_milliseconds() as f64 / 3.6e6;
+                    // A late event can be older than the last place seen: the pair is the
+                    // same, told in time order.
+                    let hours = (at - *then).num_milliseconds().abs() as f64 / 3.6e6;
                     let kmh = km / hours.max(1.0 / 3600.0);
                     if km > 300.0 && kmh > *max_kmh {
+                        let earlier = Seen {
+                            at: *then,
+                            uuid: uuid0.clone(),
+                            value: None,
+                        };
+                        let later = Seen {
+                            at,
+                            uuid: uuid.clone(),
+                            value: None,
+                        };
+                        let (pair, from, to) = if at >= *then {
+                            ([earlier, later], name0, name)
+                        } else {
+                            ([later, earlier], name, name0)
+                        };
                         fired = Some((
-                            vec![
-                                Seen {
-                                    at: *then,
-                                    uuid: uuid0.clone(),
-                                    value: None,
-                                },
-                                Seen {
-                                    at,
-                                    uuid: uuid.clone(),
-                                    value: None,
-                                },
-                            ],
+                            pair.into_iter().collect(),
                             format!(
-                                "{name0} then {name}: {km:.0} km in {:.0} min ({kmh:.0} km/h)",
+                                "{from} then {to}: {km:.0} km in {:.0} min ({kmh:.0} km/h)",
                                 hours * 60.0
                             ),
                         ));
                     }
                 }
+                // The newest place is the one to compare the next sign-in with.
                 if let Some((lat, lon, name)) = place {
-                    group.last_place = Some((at, lat, lon, name, uuid));
+                    if group.last_place.as_ref().is_none_or(|last| at >= last.0) {
+                        group.last_place = Some((at, lat, lon, name, uuid));
+                    }
                 }
                 fired
             }
         };
         let (seen, how) = fired?;
-        let first = seen.first().map_or(at, |s| s.at);
+        let first = seen.iter().map(|s| s.at).min().unwrap_or(at);
+        let last = seen.iter().map(|s| s.at).max().unwrap_or(at);
         let explanation = match (key.is_empty(), how.is_empty()) {
             (true, true) => self.rule.name.clone(),
             (true, false) => format!("{}: {how}", self.rule.name),
@@ -298,12 +314,12 @@ impl Evaluator {
             severity: self.rule.severity,
             group: key,
             first: format_timestamp(first),
-            last: format_timestamp(at),
+            last: format_timestamp(last),
             events: seen.into_iter().map(|s| s.uuid).collect(),
             explanation,
         });
         let index = self.alerts.len() - 1;
-        group.open = Some((index, at + suppress));
+        group.open = Some((index, last + suppress));
         Some(index)
     }
 
@@ -315,5 +331,69 @@ impl Evaluator {
     /// The alerts raised, oldest first.
     pub fn into_alerts(self) -> Vec<Alert> {
         self.alerts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Severity;
+    use serde_json::json;
+
+    fn sign_in(uuid: &str, at: &str, city: &str, lat: f64, lon: f64) -> Value {
+        json!({"uuid": uuid, "published": at, "eventType": "user.session.start",
+               "outcome": {"result": "SUCCESS"}, "actor": {"alternateId": "ana@example.com"},
+               "client": {"geographicalContext": {"city": city, "country": "X",
+                          "geolocation": {"lat": lat, "lon": lon}}}})
+    }
+
+    #[test]
+    fn travel_told_in_time_order_even_when_the_later_sign_in_arrives_first() {
+        let rule = Rule {
+            id: "t".into(),
+            name: "Impossible travel".into(),
+            description: String::new(),
+            severity: Severity::Medium,
+            filter: okwatch_query::parse_and_validate(
+                r#"eventType eq "user.session.start""#,
+                okwatch_query::Dialect::Okwatch,
+            )
+            .unwrap(),
+            group_by: Some("actor.alternateId".into()),
+            condition: Condition::Travel { max_kmh: 900.0 },
+            suppress: chrono::TimeDelta::hours(1),
+            runbook: String::new(),
+            enabled: true,
+        };
+        let mut evaluator = Evaluator::new(rule);
+        // Moscow at 10:30 stored before Paris at 10:00: 2,500 km in 30 minutes either way.
+        evaluator.feed(&sign_in(
+            "b",
+            "2026-12-01T10:30:00.000Z",
+            "Moscow",
+            55.75,
+            37.62,
+        ));
+        evaluator.feed(&sign_in(
+            "a",
+            "2026-12-01T10:00:00.000Z",
+            "Paris",
+            48.86,
+            2.35,
+        ));
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        let alert = &alerts[0];
+        assert_eq!(alert.events, ["a", "b"]);
+        assert_eq!(
+            (alert.first.as_str(), alert.last.as_str()),
+            ("2026-12-01T10:00:00.000Z", "2026-12-01T10:30:00.000Z")
+        );
+        assert!(
+            alert.explanation.contains("Paris, X then Moscow, X")
+                && alert.explanation.contains("in 30 min"),
+            "{}",
+            alert.explanation
+        );
     }
 }
