@@ -67,11 +67,21 @@ pub struct TokenStore {
 }
 
 /// Hex SHA-256 of a presented token.
-fn digest(token: &str) -> String {
+/// Hex SHA-256 of a secret: what okwatch keeps of API tokens and session ids.
+pub fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// A new API token: the token itself, its first characters (to recognise it in a list) and
+/// its hash (all that is kept).
+pub fn new_token() -> (String, String, String) {
+    let secret = format!("okw_{}", crate::random::base62(40));
+    let prefix = secret[..8].to_string();
+    let sha256 = digest(&secret);
+    (secret, prefix, sha256)
 }
 
 /// The token in an `Authorization` header: `SSWS <token>` (also `SSWS<token>`, which Okta's
@@ -142,12 +152,12 @@ impl TokenStore {
     /// Makes a token called `name`; returns what is kept and the token, which exists nowhere
     /// else from then on.
     pub fn create(&self, name: &str) -> Result<(TokenInfo, String), TokenError> {
-        let secret = format!("okw_{}", crate::random::base62(40));
+        let (secret, prefix, sha256) = new_token();
         let info = TokenInfo {
             id: format!("tok{}", crate::random::base62(12)),
             name: name.to_string(),
-            prefix: secret[..8].to_string(),
-            sha256: digest(&secret),
+            prefix,
+            sha256,
             created: okwatch_model::format_timestamp(chrono::Utc::now()),
         };
         let mut tokens = self.read()?;

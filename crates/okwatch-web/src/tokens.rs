@@ -13,15 +13,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use okwatch_okta::server::Authenticate;
 use okwatch_store::{Accounts, ApiTokenRecord, StoreError};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
-
-fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// The user a presented token acts for: its owner, with the owner's role now. An API caller
 /// has no session, so no CSRF token.
@@ -29,7 +21,7 @@ pub fn user_token_caller(
     accounts: &dyn Accounts,
     presented: &str,
 ) -> Result<Option<SignedIn>, StoreError> {
-    let Some(token) = accounts.api_token_by_digest(&digest(presented))? else {
+    let Some(token) = accounts.api_token_by_digest(&okwatch_okta::auth::digest(presented))? else {
         return Ok(None);
     };
     Ok(accounts
@@ -83,13 +75,13 @@ pub fn create(
             "Name the token (up to 100 characters), after what will use it.".into(),
         ));
     }
-    let secret = format!("okw_{}", okwatch_okta::random::base62(40));
+    let (secret, prefix, sha256) = okwatch_okta::auth::new_token();
     let record = ApiTokenRecord {
         id: format!("utk{}", okwatch_okta::random::base62(12)),
         owner: owner.to_string(),
         name: name.to_string(),
-        prefix: secret[..8].to_string(),
-        sha256: digest(&secret),
+        prefix,
+        sha256,
         created: okwatch_model::format_timestamp(chrono::Utc::now()),
     };
     accounts.put_api_token(&record)?;
