@@ -5,8 +5,8 @@
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use okwatch_store::{Accounts, StoreError, UserRecord};
 use okwatch_okta::auth::digest;
+use okwatch_store::{Accounts, StoreError, UserRecord};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};

@@ -171,7 +171,7 @@ fn produce(store: &dyn Store, mut query: EventQuery, format: Format, sender: mps
 }
 
 /// The newest (`Desc`) or oldest (`Asc`) time among the matches.
-fn edge(
+pub(crate) fn edge(
     store: &dyn Store,
     query: &EventQuery,
     order: Order,

@@ -149,13 +149,7 @@ pub(crate) async fn explorer(
             let total = store.count(&unpaged)?;
             // For "all history", the chart starts at the oldest match.
             let oldest = if search.since.is_none() && total > 0 {
-                let first = store.search(&EventQuery {
-                    limit: 1,
-                    order: okwatch_store::Order::Asc,
-                    fields: Some(vec!["published".into()]),
-                    ..unpaged.clone()
-                })?;
-                first.events.first().and_then(|e| published_of(&e.event))
+                crate::export::edge(store.as_ref(), &unpaged, okwatch_store::Order::Asc)?
             } else {
                 None
             };

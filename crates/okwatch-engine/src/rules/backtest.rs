@@ -1,10 +1,9 @@
 //! Runs rules over stored history: each rule's events are read oldest first, a page at a time,
 //! and fed to its evaluator, exactly as live events will be.
 
-use super::{Alert, Condition, Evaluator, Rule};
+use super::{Alert, Evaluator, Rule};
 use crate::EngineError;
 use okwatch_model::Timestamp;
-use okwatch_query::Expr;
 use okwatch_store::{EventQuery, Order, Store};
 
 /// Events read at a time.
@@ -19,42 +18,9 @@ pub fn backtest(
 ) -> Result<Vec<Alert>, EngineError> {
     let mut alerts = Vec::new();
     for rule in rules.iter().filter(|r| r.enabled) {
-        let filter = match &rule.condition {
-            Condition::Sequence { then, .. } => {
-                Expr::Or(vec![rule.filter.clone(), then.as_ref().clone()])
-            }
-            _ => rule.filter.clone(),
-        };
-        // Only what the evaluator reads: the filters' attributes, the group and counted
-        // values, the place, and what an explanation quotes.
-        let mut fields: Vec<String> = filter.paths().iter().map(|p| p.dotted()).collect();
-        fields.extend(
-            [
-                "uuid",
-                "published",
-                "displayMessage",
-                "actor",
-                "target",
-                "client.geographicalContext",
-            ]
-            .map(String::from),
-        );
-        fields.extend(rule.group_by.clone());
-        if let Condition::Sequence {
-            then_group_by: Some(path),
-            ..
-        } = &rule.condition
-        {
-            fields.push(path.clone());
-        }
-        if let Condition::Distinct { field, .. } = &rule.condition {
-            fields.push(field.clone());
-        }
-        fields.sort();
-        fields.dedup();
         let mut query = EventQuery {
-            filter: Some(filter),
-            fields: Some(fields),
+            filter: Some(rule.events_filter()),
+            fields: Some(rule.fields()),
             since,
             until,
             order: Order::Asc,

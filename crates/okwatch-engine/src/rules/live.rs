@@ -2,7 +2,7 @@
 //! events stored since their last look (in storage order, whether they came by polling, by
 //! hook or by import), report the alerts they raised or that grew.
 
-use super::{Alert, Condition, Evaluator, Rule};
+use super::{Alert, Evaluator, Rule};
 use crate::EngineError;
 use okwatch_model::Timestamp;
 use okwatch_query::Expr;
@@ -43,43 +43,14 @@ impl LiveDetections {
     /// Runs `rules` on the events stored from `since` on.
     pub fn new(rules: Vec<Rule>, since: Timestamp) -> LiveDetections {
         let rules: Vec<Rule> = rules.into_iter().filter(|r| r.enabled).collect();
-        let mut filters = Vec::new();
-        let mut fields: Vec<String> = [
-            "uuid",
-            "published",
-            "eventType",
-            "displayMessage",
-            "actor",
-            "target",
-            "client.geographicalContext",
-        ]
-        .map(String::from)
-        .to_vec();
-        for rule in &rules {
-            filters.push(rule.filter.clone());
-            fields.extend(rule.group_by.clone());
-            match &rule.condition {
-                Condition::Sequence {
-                    then,
-                    then_group_by,
-                    ..
-                } => {
-                    filters.push(then.as_ref().clone());
-                    fields.extend(then_group_by.clone());
-                }
-                Condition::Distinct { field, .. } => fields.push(field.clone()),
-                _ => {}
-            }
-        }
-        for filter in &filters {
-            fields.extend(filter.paths().iter().map(|p| p.dotted()));
-        }
+        let filter = Expr::Or(rules.iter().map(Rule::events_filter).collect());
+        let mut fields: Vec<String> = rules.iter().flat_map(Rule::fields).collect();
         fields.sort();
         fields.dedup();
         LiveDetections {
             reported: vec![Vec::new(); rules.len()],
             evaluators: rules.into_iter().map(Evaluator::new).collect(),
-            filter: Expr::Or(filters),
+            filter,
             fields,
             since,
             after: None,

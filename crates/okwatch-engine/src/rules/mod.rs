@@ -116,6 +116,53 @@ pub struct Rule {
     pub enabled: bool,
 }
 
+impl Rule {
+    /// Every event the rule looks at: its filter's, or either step's of a sequence.
+    pub fn events_filter(&self) -> Expr {
+        match &self.condition {
+            Condition::Sequence { then, .. } => {
+                Expr::Or(vec![self.filter.clone(), then.as_ref().clone()])
+            }
+            _ => self.filter.clone(),
+        }
+    }
+
+    /// The attributes its evaluator reads, for a store asked for only those: the filters',
+    /// the group and counted values, the place, and what an explanation quotes.
+    pub fn fields(&self) -> Vec<String> {
+        let mut fields: Vec<String> = self
+            .events_filter()
+            .paths()
+            .iter()
+            .map(|p| p.dotted())
+            .collect();
+        fields.extend(
+            [
+                "uuid",
+                "published",
+                "eventType",
+                "displayMessage",
+                "actor",
+                "target",
+                "client.geographicalContext",
+            ]
+            .map(String::from),
+        );
+        fields.extend(self.group_by.clone());
+        match &self.condition {
+            Condition::Sequence {
+                then_group_by: Some(path),
+                ..
+            } => fields.push(path.clone()),
+            Condition::Distinct { field, .. } => fields.push(field.clone()),
+            _ => {}
+        }
+        fields.sort();
+        fields.dedup();
+        fields
+    }
+}
+
 /// An alert: a rule's condition held for a group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
