@@ -8,6 +8,7 @@
 //! filter, an unknown uuid) come back as tool errors with the position and what was expected;
 //! only a broken store is a protocol error.
 
+mod alerts;
 mod guide;
 mod server;
 mod source;

@@ -48,10 +48,19 @@ impl OkwatchMcp {
     pub fn new(source: StoreSource) -> OkwatchMcp {
         OkwatchMcp { source }
     }
+
+    pub(crate) fn source(&self) -> &StoreSource {
+        &self.source
+    }
+
+    /// Every tool: the search and summary tools, and the alert tools of [`crate::alerts`].
+    fn tools() -> rmcp::handler::server::router::tool::ToolRouter<OkwatchMcp> {
+        Self::tool_router() + Self::alert_tools()
+    }
 }
 
 /// Why a tool gave no answer.
-enum ToolError {
+pub(crate) enum ToolError {
     /// Something the caller can correct: shown to the model as a tool error.
     Caller(String),
     /// The store failed.
@@ -85,7 +94,7 @@ impl From<okwatch_engine::EngineError> for ToolError {
 }
 
 /// Turns an answer into the tool result: compact JSON text, or a tool error.
-fn reply(answer: Result<Value, ToolError>) -> Result<CallToolResult, ErrorData> {
+pub(crate) fn reply(answer: Result<Value, ToolError>) -> Result<CallToolResult, ErrorData> {
     match answer {
         Ok(value) => Ok(CallToolResult::success(vec![ContentBlock::text(
             value.to_string(),
@@ -661,7 +670,7 @@ impl OkwatchMcp {
     }
 }
 
-#[tool_handler]
+#[tool_handler(router = Self::tools())]
 #[prompt_handler]
 impl ServerHandler for OkwatchMcp {
     fn get_info(&self) -> ServerConfig {

@@ -1,9 +1,9 @@
 //! Where the MCP server reads events from.
 
-use okwatch_store::{SavedSearches, Store, StoreError};
+use okwatch_store::{AlertStore, SavedSearches, Store, StoreError};
 use std::sync::Arc;
 
-/// The store behind the tools: its events and its saved searches. `okwatch serve` passes the
+/// The store behind the tools: its events, saved searches and alerts. `okwatch serve` passes the
 /// store it holds; `okwatch mcp` a reader that opens the file read-only for each call (a
 /// desktop assistant keeps its MCP server running all day; holding the file open would lock
 /// out `okwatch import`) or asks the server that holds it.
@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub struct StoreSource {
     events: Arc<dyn Store>,
     saved: Arc<dyn SavedSearches>,
+    alerts: Arc<dyn AlertStore>,
 }
 
 /// A store call that failed, worded for the model and the person reading along.
@@ -25,11 +26,12 @@ pub enum SourceError {
 }
 
 impl StoreSource {
-    /// The events and saved searches of `store`.
-    pub fn new<S: Store + SavedSearches + 'static>(store: Arc<S>) -> StoreSource {
+    /// The events, saved searches and alerts of `store`.
+    pub fn new<S: Store + SavedSearches + AlertStore + 'static>(store: Arc<S>) -> StoreSource {
         StoreSource {
             events: store.clone(),
-            saved: store,
+            saved: store.clone(),
+            alerts: store,
         }
     }
 
@@ -59,6 +61,21 @@ impl StoreSource {
     {
         let (saved, store) = (self.saved.clone(), self.events.clone());
         tokio::task::spawn_blocking(move || call(saved.as_ref(), store.as_ref()))
+            .await
+            .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
+    }
+
+    /// Runs `call` on the alerts and the events, on a blocking thread.
+    pub async fn with_alerts<R, E>(
+        &self,
+        call: impl FnOnce(&dyn AlertStore, &dyn Store) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<SourceError> + Send + 'static,
+    {
+        let (alerts, store) = (self.alerts.clone(), self.events.clone());
+        tokio::task::spawn_blocking(move || call(alerts.as_ref(), store.as_ref()))
             .await
             .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
     }

@@ -268,6 +268,9 @@ pub enum StoreError {
     /// A cursor not made by this store.
     #[error("`{0}` is not a cursor this store handed out")]
     BadCursor(String),
+    /// A value the store refuses (an unknown alert status…), said in words.
+    #[error("{0}")]
+    Invalid(String),
     /// A field that cannot be grouped by.
     #[error("cannot group by `{0}`: choose a single-valued attribute such as client.ipAddress or actor.alternateId")]
     UnsupportedGroupBy(String),
@@ -357,17 +360,76 @@ pub struct AlertRecord {
     pub status: String,
     /// When okwatch raised it (ISO 8601).
     pub raised: String,
+    /// The console user handling it, if anyone.
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+/// The statuses an alert moves through, in order (a resolved alert can be opened again).
+pub const ALERT_STATUSES: [&str; 3] = ["open", "acknowledged", "resolved"];
+
+/// One entry of an alert's history: a comment, or a change of status or assignee, with who
+/// made it and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlertNote {
+    /// When (ISO 8601).
+    pub at: String,
+    /// The console user (or `okwatch` for the detections themselves).
+    pub by: String,
+    /// `comment`, `status` or `assignee`.
+    pub kind: String,
+    /// The comment, the new status, or the new assignee (empty: nobody).
+    pub text: String,
+}
+
+/// What a person does to an alert: any of a new status, a new assignee, a comment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertChange {
+    /// Who.
+    pub by: String,
+    /// The new status (one of [`ALERT_STATUSES`]).
+    pub status: Option<String>,
+    /// The new assignee: `Some(None)` takes it off whoever had it.
+    pub assignee: Option<Option<String>>,
+    /// A comment.
+    pub comment: Option<String>,
+}
+
+/// Which alerts to list. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AlertFilter {
+    /// Only this status.
+    pub status: Option<String>,
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Only these severities.
+    pub severities: Vec<String>,
+    /// Only alerts assigned to this user.
+    pub assignee: Option<String>,
+    /// At most this many, newest (by last event) first.
+    pub limit: usize,
 }
 
 /// Alerts, kept in the store beside the events they point at.
 pub trait AlertStore: Send + Sync {
-    /// Keeps an alert, or updates the one with its id (more events, a new status) without
-    /// changing when it was raised.
+    /// Keeps an alert a detection raised, or updates the one with its id (more events, a new
+    /// severity or explanation) without changing when it was raised, its status or assignee.
     fn put_alert(&self, alert: &AlertRecord) -> Result<(), StoreError>;
-    /// The newest alerts (by their last event), at most `limit`.
-    fn alerts(&self, limit: usize) -> Result<Vec<AlertRecord>, StoreError>;
+    /// The newest alerts (by their last event) that pass `filter`.
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError>;
     /// One alert.
     fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError>;
+    /// Applies a person's change and records it in the alert's history, in one transaction;
+    /// `None` if there is no such alert. A status outside [`ALERT_STATUSES`] is refused.
+    fn change_alert(
+        &self,
+        id: &str,
+        change: &AlertChange,
+    ) -> Result<Option<AlertRecord>, StoreError>;
+    /// An alert's history, oldest first.
+    fn alert_notes(&self, id: &str) -> Result<Vec<AlertNote>, StoreError>;
+    /// How many alerts there are per status and severity.
+    fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
 }
 
 /// A person who signs in to the console. The password is kept only as a PHC hash string.

@@ -1,50 +1,46 @@
-//! Alerts: the page (`/alerts`) and the API (`/api/okwatch/v1/alerts`). Each alert links to
-//! the explorer showing the events behind it.
+//! Alerts in the console: the list (`/alerts`, by status, severity, detection and assignee)
+//! and one alert's page (`/alerts/{id}`): what happened, the detection's runbook, the events
+//! behind it, and its handling — acknowledge, assign, comment, resolve, reopen — with its
+//! history. The JSON API over the same store is in [`crate::rest_alerts`].
 
-use crate::auth::SignedIn;
-use crate::rest::{blocking, value_of, ApiError};
-use crate::search::{literal, SearchText};
-use crate::{html, WebError, WebState};
+use crate::auth::{Role, SignedIn};
+use crate::{field, form, html, stale_form, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use axum::{Extension, Json};
-use chrono::TimeDelta;
-use okwatch_model::{format_timestamp, parse_timestamp};
-use okwatch_store::AlertRecord;
-use serde_json::{json, Value};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use okwatch_engine::rules::{events_search, pack, Rule};
+use okwatch_store::{AlertChange, AlertFilter, AlertNote, AlertRecord, StoreError, ALERT_STATUSES};
 
 /// Alerts listed at most.
-const MAX: usize = 1_000;
+pub(crate) const MAX: usize = 1_000;
 
-/// The explorer search of an alert's events (at most 50 of them, by uuid, around its span).
-fn events_href(alert: &AlertRecord) -> String {
-    let margin = TimeDelta::minutes(1);
-    let at = |text: &str| parse_timestamp(text);
-    let filter = alert
-        .events
-        .iter()
-        .take(50)
-        .map(|uuid| format!("uuid eq {}", literal(uuid)))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let text = SearchText {
-        since: at(&alert.first).map_or("all".into(), |t| format_timestamp(t - margin)),
-        until: at(&alert.last).map_or(String::new(), |t| format_timestamp(t + margin)),
-        filter,
-        ..SearchText::default()
-    };
-    format!("/?{}", text.to_query())
+/// Severities, least first.
+pub(crate) const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
+
+/// The severities at or above `min`.
+pub(crate) fn at_least(min: &str) -> Vec<String> {
+    let from = SEVERITIES.iter().position(|s| *s == min).unwrap_or(0);
+    SEVERITIES[from..].iter().map(|s| s.to_string()).collect()
 }
 
-fn alert_json(alert: &AlertRecord) -> Value {
-    let mut value = serde_json::to_value(alert).unwrap_or_default();
-    value["explorer"] = Value::String(events_href(alert));
-    value
+/// The detection an alert came from, for its name, description and runbook.
+pub(crate) fn rule_of(id: &str) -> Option<Rule> {
+    pack::builtin().into_iter().find(|r| r.id == id)
+}
+
+pub(crate) fn events_href(alert: &AlertRecord) -> String {
+    format!("/?{}", events_search(alert, 50).to_query())
+}
+
+/// `2026-12-01T10:00:00.000Z` as `2026-12-01 10:00:00`.
+fn time(t: &str) -> String {
+    t.get(..19).unwrap_or(t).replace('T', " ")
 }
 
 pub(crate) struct Listed {
+    id: String,
     severity: String,
     rule: String,
     group: String,
@@ -53,7 +49,14 @@ pub(crate) struct Listed {
     events: usize,
     explanation: String,
     status: String,
+    assignee: String,
+}
+
+/// One choice of a filter menu: its label, the link that applies it, whether it is applied.
+pub(crate) struct Choice {
+    label: String,
     href: String,
+    current: bool,
 }
 
 #[derive(Template)]
@@ -61,42 +64,148 @@ pub(crate) struct Listed {
 struct AlertsPage {
     user: SignedIn,
     alerts: Vec<Listed>,
-    /// The lowest severity shown (`info` shows all).
-    min: &'static str,
-    /// Alerts below it, not shown.
-    hidden: usize,
+    statuses: Vec<Choice>,
+    severities: Vec<Choice>,
+    rules: Vec<(String, String)>,
+    rule: String,
+    status: String,
+    min: String,
+    mine: bool,
+    /// Alerts of this status below the severity shown.
+    hidden: u64,
 }
 
-/// Severities, least first.
-const SEVERITIES: [&str; 5] = ["info", "low", "medium", "high", "critical"];
-
-fn rank(severity: &str) -> usize {
-    SEVERITIES.iter().position(|s| *s == severity).unwrap_or(0)
+/// The list's filters, read from its URL.
+#[derive(Clone)]
+struct ListQuery {
+    status: String,
+    min: String,
+    rule: String,
+    mine: bool,
 }
 
-/// `GET /alerts?min=medium`: attacks first; `min=info` shows every alert.
+impl ListQuery {
+    fn read(query: Option<&str>) -> ListQuery {
+        let pairs = okwatch_okta::server::query_pairs(query);
+        let value = |name| {
+            crate::rest::value_of(&pairs, name)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let status = value("status");
+        let min = value("min");
+        ListQuery {
+            status: if status == "all" || ALERT_STATUSES.contains(&status.as_str()) {
+                status
+            } else {
+                "open".into()
+            },
+            min: if SEVERITIES.contains(&min.as_str()) {
+                min
+            } else {
+                "medium".into()
+            },
+            rule: value("rule"),
+            mine: value("mine") == "yes",
+        }
+    }
+
+    fn href(&self, change: impl FnOnce(&mut ListQuery)) -> String {
+        let mut q = self.clone();
+        change(&mut q);
+        let mut pairs = vec![("status", q.status.clone()), ("min", q.min.clone())];
+        if !q.rule.is_empty() {
+            pairs.push(("rule", q.rule.clone()));
+        }
+        if q.mine {
+            pairs.push(("mine", "yes".into()));
+        }
+        let query = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", crate::search::encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        format!("/alerts?{query}")
+    }
+
+    fn filter(&self, user: &SignedIn, min: &str) -> AlertFilter {
+        AlertFilter {
+            status: (self.status != "all").then(|| self.status.clone()),
+            rule: (!self.rule.is_empty()).then(|| self.rule.clone()),
+            severities: at_least(min),
+            assignee: self.mine.then(|| user.name.clone()),
+            limit: MAX,
+        }
+    }
+}
+
+/// `GET /alerts?status=open&min=medium&rule=…&mine=yes`: open attacks first by default; every
+/// filter is one click.
 pub(crate) async fn page(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let min = value_of(&pairs, "min")
-        .and_then(|m| SEVERITIES.iter().find(|s| **s == m).copied())
-        .unwrap_or("medium");
+    let q = ListQuery::read(query.as_deref());
     let store = state.alerts.clone();
-    let alerts = tokio::task::spawn_blocking(move || store.alerts(MAX))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))??;
-    let time = |t: &str| t.get(..19).unwrap_or(t).replace('T', " ");
-    let hidden = alerts
+    let (filter, filter_all) = (q.filter(&user, &q.min), q.filter(&user, "info"));
+    let (alerts, counts, all_of_status) = blocking(move || {
+        let alerts = store.alerts(&filter)?;
+        let counts = store.alert_counts()?;
+        // How many this page hides below its severity, for "show all".
+        let all_of_status = if filter_all.rule.is_none() && filter_all.assignee.is_none() {
+            None
+        } else {
+            Some(store.alerts(&filter_all)?.len() as u64)
+        };
+        Ok((alerts, counts, all_of_status))
+    })
+    .await?;
+    let count = |status: Option<&str>, min: &str| -> u64 {
+        let wanted = at_least(min);
+        counts
+            .iter()
+            .filter(|(s, sev, _)| status.is_none_or(|st| st == s) && wanted.contains(sev))
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    let status_filter = (q.status != "all").then_some(q.status.as_str());
+    let hidden = all_of_status
+        .unwrap_or_else(|| count(status_filter, "info"))
+        .saturating_sub(alerts.len() as u64);
+    let statuses = ["open", "acknowledged", "resolved", "all"]
         .iter()
-        .filter(|a| rank(&a.severity) < rank(min))
-        .count();
+        .map(|s| Choice {
+            label: format!(
+                "{} ({})",
+                capitalised(s),
+                count((*s != "all").then_some(*s), &q.min)
+            ),
+            href: q.href(|q| q.status = s.to_string()),
+            current: q.status == *s,
+        })
+        .collect();
+    let severities = [
+        ("critical", "Critical"),
+        ("high", "High and above"),
+        ("medium", "Medium and above"),
+        ("info", "All severities"),
+    ]
+    .iter()
+    .map(|(value, label)| Choice {
+        label: (*label).into(),
+        href: q.href(|q| q.min = value.to_string()),
+        current: q.min == *value,
+    })
+    .collect();
+    let rules = pack::builtin()
+        .into_iter()
+        .map(|r| (r.id, r.name))
+        .collect();
     let alerts = alerts
         .iter()
-        .filter(|a| rank(&a.severity) >= rank(min))
         .map(|a| Listed {
+            id: a.id.clone(),
             severity: a.severity.clone(),
             rule: a.rule.clone(),
             group: a.group.clone(),
@@ -105,52 +214,221 @@ pub(crate) async fn page(
             events: a.events.len(),
             explanation: a.explanation.clone(),
             status: a.status.clone(),
-            href: events_href(a),
+            assignee: a.assignee.clone().unwrap_or_default(),
         })
         .collect();
     html(&AlertsPage {
         user,
         alerts,
-        min,
+        statuses,
+        severities,
+        rules,
+        rule: q.rule.clone(),
+        status: q.status.clone(),
+        min: q.min.clone(),
+        mine: q.mine,
         hidden,
     })
 }
 
-/// `GET /api/okwatch/v1/alerts?limit=100`: newest first.
-pub(crate) async fn list(
-    State(state): State<WebState>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
-    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let limit = match value_of(&pairs, "limit").map(str::parse::<usize>) {
-        None => 100,
-        Some(Ok(n)) if (1..=MAX).contains(&n) => n,
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("limit: a number from 1 to {MAX}"),
-            ))
-        }
-    };
-    let store = state.alerts.clone();
-    let alerts = blocking(move || Ok(store.alerts(limit)?)).await?;
-    Ok(Json(
-        json!({ "alerts": alerts.iter().map(alert_json).collect::<Vec<_>>() }),
-    ))
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
-/// `GET /api/okwatch/v1/alerts/{id}`.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, WebError> {
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??)
+}
+
+/// One event behind an alert, as its page lists it.
+pub(crate) struct EventLine {
+    uuid: String,
+    published: String,
+    event_type: String,
+    actor: String,
+    ip: String,
+    place: String,
+    outcome: String,
+}
+
+/// A line of an alert's history, in words.
+pub(crate) struct HistoryLine {
+    at: String,
+    by: String,
+    said: String,
+    comment: bool,
+}
+
+fn history_line(note: &AlertNote) -> HistoryLine {
+    let said = match note.kind.as_str() {
+        "status" => format!("marked it {}", note.text),
+        "assignee" if note.text.is_empty() => "unassigned it".into(),
+        "assignee" => format!("assigned it to {}", note.text),
+        _ => note.text.clone(),
+    };
+    HistoryLine {
+        at: time(&note.at),
+        by: note.by.clone(),
+        said,
+        comment: note.kind == "comment",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "alert.html")]
+struct AlertPage {
+    user: SignedIn,
+    alert: AlertRecord,
+    first: String,
+    last: String,
+    raised: String,
+    name: String,
+    description: String,
+    runbook: String,
+    explorer: String,
+    events: Vec<EventLine>,
+    history: Vec<HistoryLine>,
+    /// Console users one can assign it to.
+    people: Vec<String>,
+    can_change: bool,
+    message: Option<&'static str>,
+}
+
+/// Events shown on an alert's page (the explorer has them all).
+const SHOWN_EVENTS: usize = 25;
+
+/// `GET /alerts/{id}`.
 pub(crate) async fn one(
     State(state): State<WebState>,
+    Extension(user): Extension<SignedIn>,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let store = state.alerts.clone();
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let (alerts, accounts) = (state.alerts.clone(), state.accounts.clone());
     let lookup = id.clone();
-    match blocking(move || Ok(store.alert(&lookup)?)).await? {
-        Some(alert) => Ok(Json(alert_json(&alert))),
-        None => Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            format!("no alert {id}"),
-        )),
+    let found = blocking(move || {
+        let Some(alert) = alerts.alert(&lookup)? else {
+            return Ok(None);
+        };
+        let notes = alerts.alert_notes(&lookup)?;
+        let people = accounts
+            .users()?
+            .into_iter()
+            .map(|u| u.name)
+            .collect::<Vec<_>>();
+        Ok(Some((alert, notes, people)))
+    })
+    .await?;
+    let Some((alert, notes, people)) = found else {
+        return Err(WebError::NotFound(format!("There is no alert {id}.")));
+    };
+    let mut parsed = events_search(&alert, SHOWN_EVENTS)
+        .parse(chrono::Utc::now(), SHOWN_EVENTS)
+        .query;
+    parsed.order = okwatch_store::Order::Asc;
+    let store = state.store.clone();
+    let page = blocking(move || store.search(&parsed)).await?;
+    let events = page
+        .events
+        .iter()
+        .map(|stored| {
+            let e = &stored.event;
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+            let geo = &e["client"]["geographicalContext"];
+            let place = [text(&geo["city"]), text(&geo["country"])]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            EventLine {
+                uuid: text(&e["uuid"]),
+                published: time(e["published"].as_str().unwrap_or_default()),
+                event_type: text(&e["eventType"]),
+                actor: text(&e["actor"]["alternateId"]),
+                ip: text(&e["client"]["ipAddress"]),
+                place,
+                outcome: text(&e["outcome"]["result"]),
+            }
+        })
+        .collect();
+    let rule = rule_of(&alert.rule);
+    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
+    let message = match crate::rest::value_of(&pairs, "done") {
+        Some("changed") => Some("Saved."),
+        _ => None,
+    };
+    html(&AlertPage {
+        first: time(&alert.first),
+        last: time(&alert.last),
+        raised: time(&alert.raised),
+        name: rule.as_ref().map_or(alert.rule.clone(), |r| r.name.clone()),
+        description: rule
+            .as_ref()
+            .map_or(String::new(), |r| r.description.clone()),
+        runbook: rule.map_or(String::new(), |r| r.runbook),
+        explorer: events_href(&alert),
+        events,
+        history: notes.iter().map(history_line).collect(),
+        people,
+        can_change: user.role >= Role::Analyst,
+        message,
+        user,
+        alert,
+    })
+}
+
+/// `POST /alerts/{id}` (form): `status` (a button), `assignee` (empty: nobody), `comment`.
+pub(crate) async fn change(
+    State(state): State<WebState>,
+    Extension(user): Extension<SignedIn>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, WebError> {
+    let form = form(&body);
+    if let Some(refused) = stale_form(&user, &form) {
+        return Ok(refused);
+    }
+    if user.role < Role::Analyst {
+        return Ok((
+            StatusCode::FORBIDDEN,
+            "Viewers cannot change alerts; ask an admin for the analyst role.",
+        )
+            .into_response());
+    }
+    let comment = field(&form, "comment").trim();
+    if comment.chars().count() > 4000 {
+        return Err(WebError::BadRequest(
+            "A comment holds up to 4,000 characters.".into(),
+        ));
+    }
+    let change = AlertChange {
+        by: user.name.clone(),
+        status: Some(field(&form, "status"))
+            .filter(|s| !s.is_empty())
+            .map(Into::into),
+        assignee: form
+            .iter()
+            .any(|(k, _)| k == "assignee")
+            .then(|| Some(field(&form, "assignee").to_string()).filter(|a| !a.is_empty())),
+        comment: Some(comment.to_string()).filter(|c| !c.is_empty()),
+    };
+    let store = state.alerts.clone();
+    let target = id.clone();
+    match blocking(move || store.change_alert(&target, &change)).await {
+        Ok(Some(_)) => Ok(Redirect::to(&format!(
+            "/alerts/{}?done=changed",
+            crate::search::encode(&id)
+        ))
+        .into_response()),
+        Ok(None) => Err(WebError::NotFound(format!("There is no alert {id}."))),
+        Err(WebError::Store(StoreError::Invalid(problem))) => Err(WebError::BadRequest(problem)),
+        Err(e) => Err(e),
     }
 }

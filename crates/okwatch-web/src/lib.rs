@@ -12,6 +12,7 @@ pub mod export;
 pub mod map;
 mod pages;
 pub mod rest;
+mod rest_alerts;
 mod rest_manage;
 pub mod saved;
 pub mod search;
@@ -183,6 +184,7 @@ pub fn router(state: WebState) -> Router {
         .route("/rows", get(pages::rows))
         .route("/map", get(map::map))
         .route("/alerts", get(alerts::page))
+        .route("/alerts/{id}", get(alerts::one).post(alerts::change))
         .route("/preferences", axum::routing::post(columns::save))
         .route("/export.csv", get(export::csv))
         .route("/export.ndjson", get(export::ndjson))
@@ -225,8 +227,11 @@ pub fn router(state: WebState) -> Router {
             &format!("{}/tokens/{{id}}", rest::BASE),
             axum::routing::delete(rest_manage::tokens_delete),
         )
-        .route(&format!("{}/alerts", rest::BASE), get(alerts::list))
-        .route(&format!("{}/alerts/{{id}}", rest::BASE), get(alerts::one))
+        .route(&format!("{}/alerts", rest::BASE), get(rest_alerts::list))
+        .route(
+            &format!("{}/alerts/{{id}}", rest::BASE),
+            get(rest_alerts::one).patch(rest_alerts::change),
+        )
         .route(
             &format!("{}/users", rest::BASE),
             get(rest_manage::users_list),

@@ -20,7 +20,7 @@ fn forbidden(message: &str) -> ApiError {
 }
 
 /// A JSON body, or the 400 that says why it is not one.
-fn body_of(body: &[u8]) -> Result<Value, ApiError> {
+pub(crate) fn body_of(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice::<Value>(body)
         .ok()
         .filter(Value::is_object)

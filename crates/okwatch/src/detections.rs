@@ -5,7 +5,7 @@
 use okwatch_engine::rules::live::{alert_id, LiveDetections};
 use okwatch_engine::rules::{pack, Alert};
 use okwatch_model::{format_timestamp, Timestamp};
-use okwatch_store::{AlertRecord, AlertStore, Store};
+use okwatch_store::{AlertChange, AlertRecord, AlertStore, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ fn record(alert: &Alert, raised: Timestamp) -> AlertRecord {
         explanation: alert.explanation.clone(),
         status: "open".into(),
         raised: format_timestamp(raised),
+        assignee: None,
     }
 }
 
@@ -47,12 +48,25 @@ pub async fn run<S>(
             let result = detections.step(store_now.as_ref()).map_err(|e| e.to_string()).and_then(|changed| {
                 let now = chrono::Utc::now();
                 for alert in &changed {
-                    // An alert a person has acknowledged keeps that status as it grows.
-                    let mut kept = record(alert, now);
-                    if let Ok(Some(existing)) = store_now.alert(&kept.id) {
-                        kept.status = existing.status;
-                    }
+                    let kept = record(alert, now);
+                    let before = store_now.alert(&kept.id).map_err(|e| e.to_string())?;
+                    // The store keeps a person's status and assignee as the alert grows.
                     store_now.put_alert(&kept).map_err(|e| e.to_string())?;
+                    // But an attack that goes on after someone resolved it is not over.
+                    if let Some(before) = before.filter(|b| {
+                        b.status == "resolved" && kept.events.len() > b.events.len()
+                    }) {
+                        let reopen = AlertChange {
+                            by: "okwatch".into(),
+                            status: Some("open".into()),
+                            comment: Some(format!(
+                                "{} more event(s) after it was resolved: opened again.",
+                                kept.events.len() - before.events.len()
+                            )),
+                            ..AlertChange::default()
+                        };
+                        store_now.change_alert(&kept.id, &reopen).map_err(|e| e.to_string())?;
+                    }
                     tracing::info!(rule = %alert.rule, group = %alert.group, events = alert.events.len(), "alert");
                 }
                 Ok(changed.len())

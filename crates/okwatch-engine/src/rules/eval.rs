@@ -16,13 +16,28 @@ struct Seen {
     value: Option<String>,
 }
 
+/// Where and when one sign-in was.
+struct Place {
+    at: Timestamp,
+    lat: f64,
+    lon: f64,
+    name: String,
+    uuid: String,
+}
+
+/// How far apart in time two sign-ins may be and still be compared for travel.
+const TRAVEL_HORIZON: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
 #[derive(Default)]
 struct Group {
     recent: VecDeque<Seen>,
-    /// The alert this group's matches join, and until when.
-    open: Option<(usize, Timestamp)>,
-    /// Travel: the last place seen (time, latitude, longitude, name, uuid).
-    last_place: Option<(Timestamp, f64, f64, String, String)>,
+    /// Sequence: second steps not yet preceded by a first.
+    later: VecDeque<Seen>,
+    /// The alert this group's matches join, and the span a match must fall in to join it
+    /// (from its first event less the suppression to its last event plus it).
+    open: Option<(usize, Timestamp, Timestamp)>,
+    /// Travel: the places seen around the latest sign-in judged, in time order.
+    places: VecDeque<Place>,
 }
 
 /// Runs one rule over events given oldest first.
@@ -100,6 +115,40 @@ fn what_happened(event: &Value) -> String {
     }
 }
 
+/// Puts `seen` among a group's recent events, kept in time order whatever order events come
+/// in, and keeps only those within `window` of it: the neighbourhood of the event being judged
+/// (events fed in time order keep exactly the trailing window).
+fn place(recent: &mut VecDeque<Seen>, seen: Seen, window: chrono::TimeDelta) {
+    let at = seen.at;
+    recent.retain(|s| (s.at - at).abs() < window);
+    let position = recent.partition_point(|s| s.at <= at);
+    recent.insert(position, seen);
+}
+
+/// The earliest span of `window` that holds the event at `at` and whose events satisfy `fires`;
+/// those events are taken out of `recent` (they belong to the alert now).
+fn take_window(
+    recent: &mut VecDeque<Seen>,
+    at: Timestamp,
+    window: chrono::TimeDelta,
+    fires: impl Fn(&[&Seen]) -> bool,
+) -> Option<Vec<Seen>> {
+    let starts = recent
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.at > at - window && s.at <= at);
+    let (from, to) = starts
+        .map(|(i, s)| {
+            let end = recent.partition_point(|e| e.at < s.at + window);
+            (i, end)
+        })
+        .find(|(from, to)| {
+            let seen: Vec<&Seen> = recent.range(*from..*to).collect();
+            fires(&seen)
+        })?;
+    Some(recent.drain(from..to).collect())
+}
+
 fn span(window: chrono::TimeDelta) -> String {
     let minutes = window.num_minutes();
     if minutes % 60 == 0 {
@@ -162,9 +211,10 @@ impl Evaluator {
         };
         let suppress = self.rule.suppress;
         let group = self.groups.entry(key.clone()).or_default();
-        // Within an alert's suppression, a match joins that alert.
-        if let Some((index, until)) = group.open {
-            if at < until {
+        // Within an alert's suppression, a match joins that alert. A late arrival much older
+        // than the alert is judged on its own and leaves the alert open.
+        if let Some((index, from, until)) = group.open {
+            if at >= from && at < until {
                 let alert = &mut self.alerts[index];
                 // Events may come a little out of order (late arrivals): the span only widens.
                 let stamp = format_timestamp(at);
@@ -174,10 +224,12 @@ impl Evaluator {
                     alert.first = stamp;
                 }
                 alert.events.push(uuid);
-                group.open = Some((index, at + suppress));
+                group.open = Some((index, from.min(at - suppress), until.max(at + suppress)));
                 return None;
             }
-            group.open = None;
+            if at >= until {
+                group.open = None;
+            }
         }
         let fired: Option<(Vec<Seen>, String)> = match &self.rule.condition {
             Condition::Any => Some((
@@ -189,20 +241,21 @@ impl Evaluator {
                 what_happened(event),
             )),
             Condition::Count { at_least, window } => {
-                group.recent.push_back(Seen {
-                    at,
-                    uuid,
-                    value: None,
-                });
-                while group.recent.front().is_some_and(|s| s.at <= at - *window) {
-                    group.recent.pop_front();
-                }
-                (group.recent.len() >= *at_least).then(|| {
-                    let n = group.recent.len();
-                    (
-                        group.recent.drain(..).collect(),
-                        format!("{n} events within {}", span(*window)),
-                    )
+                place(
+                    &mut group.recent,
+                    Seen {
+                        at,
+                        uuid,
+                        value: None,
+                    },
+                    *window,
+                );
+                take_window(&mut group.recent, at, *window, |seen| {
+                    seen.len() >= *at_least
+                })
+                .map(|seen| {
+                    let n = seen.len();
+                    (seen, format!("{n} events within {}", span(*window)))
                 })
             }
             Condition::Distinct {
@@ -212,91 +265,109 @@ impl Evaluator {
                 window,
             } => {
                 let value = self.value_path.as_ref().and_then(|p| text_at(event, p));
-                group.recent.push_back(Seen { at, uuid, value });
-                while group.recent.front().is_some_and(|s| s.at <= at - *window) {
-                    group.recent.pop_front();
-                }
-                let distinct: HashSet<&str> = group
-                    .recent
-                    .iter()
-                    .filter_map(|s| s.value.as_deref())
-                    .collect();
-                let (d, n) = (distinct.len(), group.recent.len());
-                (d >= *at_least && n >= *events).then(|| {
+                place(&mut group.recent, Seen { at, uuid, value }, *window);
+                let distinct = |seen: &[&Seen]| {
+                    seen.iter()
+                        .filter_map(|s| s.value.as_deref())
+                        .collect::<HashSet<&str>>()
+                        .len()
+                };
+                take_window(&mut group.recent, at, *window, |seen| {
+                    seen.len() >= *events && distinct(seen) >= *at_least
+                })
+                .map(|seen| {
+                    let refs: Vec<&Seen> = seen.iter().collect();
+                    let (d, n) = (distinct(&refs), seen.len());
                     (
-                        group.recent.drain(..).collect(),
+                        seen,
                         format!("{n} events, {d} distinct {field}, within {}", span(*window)),
                     )
                 })
             }
             Condition::Sequence { within, .. } => {
-                while group.recent.front().is_some_and(|s| s.at < at - *within) {
-                    group.recent.pop_front();
+                // Both steps are kept in time order near the event judged: first steps in
+                // `recent`, second steps in `later` (which a late first step can complete).
+                group.recent.retain(|s| (s.at - at).abs() <= *within);
+                group.later.retain(|s| (s.at - at).abs() <= *within);
+                let this = || Seen {
+                    at,
+                    uuid: uuid.clone(),
+                    value: None,
+                };
+                let told = |seen: Vec<Seen>| {
+                    let gap = seen[seen.len() - 1].at - seen[0].at;
+                    let text = format!("the second step {} min after the first", gap.num_minutes());
+                    (seen, text)
+                };
+                let mut fired = None;
+                let before = group.recent.partition_point(|s| s.at <= at);
+                if second_half && before > 0 {
+                    let mut seen: Vec<Seen> = group.recent.drain(..before).collect();
+                    seen.push(this());
+                    fired = Some(told(seen));
                 }
-                let fired = (second_half && !group.recent.is_empty()).then(|| {
-                    let mut seen: Vec<Seen> = group.recent.drain(..).collect();
-                    let gap = at - seen[0].at;
-                    seen.push(Seen {
-                        at,
-                        uuid: uuid.clone(),
-                        value: None,
-                    });
-                    (
-                        seen,
-                        format!("the second step {} min after the first", gap.num_minutes()),
-                    )
-                });
-                if first_half && fired.is_none() {
-                    group.recent.push_back(Seen {
-                        at,
-                        uuid,
-                        value: None,
-                    });
+                let after = group.later.partition_point(|s| s.at < at);
+                if fired.is_none() && first_half && after < group.later.len() {
+                    let mut seen = vec![this()];
+                    seen.extend(group.later.drain(after..));
+                    fired = Some(told(seen));
+                }
+                if fired.is_none() {
+                    if first_half {
+                        let position = group.recent.partition_point(|s| s.at <= at);
+                        group.recent.insert(position, this());
+                    }
+                    if second_half {
+                        let position = group.later.partition_point(|s| s.at <= at);
+                        group.later.insert(position, this());
+                    }
                 }
                 fired
             }
             Condition::Travel { max_kmh } => {
-                let place = place_of(event);
-                let mut fired = None;
-                if let (Some((lat, lon, name)), Some((then, lat0, lon0, name0, uuid0))) =
-                    (&place, &group.last_place)
-                {
-                    let km = km_between((*lat0, *lon0), (*lat, *lon));
-                    // A late event can be older than the last place seen: the pair is the
-                    // same, told in time order.
-                    let hours = (at - *then).num_milliseconds().abs() as f64 / 3.6e6;
+                let (lat, lon, name) = place_of(event)?;
+                let here = Place {
+                    at,
+                    lat,
+                    lon,
+                    name,
+                    uuid,
+                };
+                // Compared with the sign-ins just before and just after it in time, whatever
+                // order they were stored in.
+                group.places.retain(|p| (p.at - at).abs() < TRAVEL_HORIZON);
+                let position = group.places.partition_point(|p| p.at <= at);
+                let neighbours = [
+                    position.checked_sub(1).and_then(|i| group.places.get(i)),
+                    group.places.get(position),
+                ];
+                let fired = neighbours.into_iter().flatten().find_map(|other| {
+                    let (earlier, later) = if other.at <= here.at {
+                        (other, &here)
+                    } else {
+                        (&here, other)
+                    };
+                    let km = km_between((earlier.lat, earlier.lon), (later.lat, later.lon));
+                    let hours = (later.at - earlier.at).num_milliseconds() as f64 / 3.6e6;
                     let kmh = km / hours.max(1.0 / 3600.0);
-                    if km > 300.0 && kmh > *max_kmh {
-                        let earlier = Seen {
-                            at: *then,
-                            uuid: uuid0.clone(),
+                    (km > 300.0 && kmh > *max_kmh).then(|| {
+                        let seen = |p: &Place| Seen {
+                            at: p.at,
+                            uuid: p.uuid.clone(),
                             value: None,
                         };
-                        let later = Seen {
-                            at,
-                            uuid: uuid.clone(),
-                            value: None,
-                        };
-                        let (pair, from, to) = if at >= *then {
-                            ([earlier, later], name0, name)
-                        } else {
-                            ([later, earlier], name, name0)
-                        };
-                        fired = Some((
-                            pair.into_iter().collect(),
+                        (
+                            vec![seen(earlier), seen(later)],
                             format!(
-                                "{from} then {to}: {km:.0} km in {:.0} min ({kmh:.0} km/h)",
+                                "{} then {}: {km:.0} km in {:.0} min ({kmh:.0} km/h)",
+                                earlier.name,
+                                later.name,
                                 hours * 60.0
                             ),
-                        ));
-                    }
-                }
-                // The newest place is the one to compare the next sign-in with.
-                if let Some((lat, lon, name)) = place {
-                    if group.last_place.as_ref().is_none_or(|last| at >= last.0) {
-                        group.last_place = Some((at, lat, lon, name, uuid));
-                    }
-                }
+                        )
+                    })
+                });
+                group.places.insert(position, here);
                 fired
             }
         };
@@ -319,7 +390,7 @@ impl Evaluator {
             explanation,
         });
         let index = self.alerts.len() - 1;
-        group.open = Some((index, last + suppress));
+        group.open = Some((index, first - suppress, last + suppress));
         Some(index)
     }
 
@@ -395,5 +466,86 @@ mod tests {
             "{}",
             alert.explanation
         );
+    }
+
+    #[test]
+    fn a_late_arrival_days_older_than_an_alert_does_not_join_it() {
+        let rule = Rule {
+            id: "c".into(),
+            name: "Denied pushes".into(),
+            description: String::new(),
+            severity: Severity::High,
+            filter: okwatch_query::parse_and_validate(
+                r#"eventType eq "user.session.start""#,
+                okwatch_query::Dialect::Okwatch,
+            )
+            .unwrap(),
+            group_by: Some("actor.alternateId".into()),
+            condition: Condition::Count {
+                at_least: 3,
+                window: chrono::TimeDelta::minutes(10),
+            },
+            suppress: chrono::TimeDelta::minutes(10),
+            runbook: String::new(),
+            enabled: true,
+        };
+        let mut evaluator = Evaluator::new(rule);
+        let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
+        for (uuid, t) in [
+            ("a", "2026-11-23T10:00:00.000Z"),
+            ("b", "2026-11-23T10:01:00.000Z"),
+            ("c", "2026-11-23T10:02:00.000Z"),
+            // Stored later, but from 11 days before: its own matter, not this alert's.
+            ("old", "2026-11-12T06:00:00.000Z"),
+            // Minutes after the burst: the same attack going on.
+            ("d", "2026-11-23T10:05:00.000Z"),
+        ] {
+            evaluator.feed(&at(uuid, t));
+        }
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events, ["a", "b", "c", "d"]);
+        assert_eq!(alerts[0].first, "2026-11-23T10:00:00.000Z");
+    }
+
+    #[test]
+    fn a_burst_stored_newest_first_after_an_unrelated_later_event_is_judged_on_its_own_span() {
+        let rule = Rule {
+            id: "c".into(),
+            name: "Denied pushes".into(),
+            description: String::new(),
+            severity: Severity::High,
+            filter: okwatch_query::parse_and_validate(
+                r#"eventType eq "user.session.start""#,
+                okwatch_query::Dialect::Okwatch,
+            )
+            .unwrap(),
+            group_by: Some("actor.alternateId".into()),
+            condition: Condition::Count {
+                at_least: 5,
+                window: chrono::TimeDelta::minutes(10),
+            },
+            suppress: chrono::TimeDelta::minutes(10),
+            runbook: String::new(),
+            enabled: true,
+        };
+        let mut evaluator = Evaluator::new(rule);
+        let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
+        // One failure eleven days later is stored first, then a burst, newest first.
+        evaluator.feed(&at("later", "2026-11-23T22:58:00.000Z"));
+        for (i, minute) in [32, 31, 30, 29, 28, 27].iter().enumerate() {
+            evaluator.feed(&at(
+                &format!("b{i}"),
+                &format!("2026-11-12T06:{minute}:00.000Z"),
+            ));
+        }
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events, ["b4", "b3", "b2", "b1", "b0", "b5"]);
+        assert_eq!(
+            (alerts[0].first.as_str(), alerts[0].last.as_str()),
+            ("2026-11-12T06:27:00.000Z", "2026-11-12T06:32:00.000Z")
+        );
+        assert!(alerts[0].explanation.contains("5 events within 10 min"));
     }
 }

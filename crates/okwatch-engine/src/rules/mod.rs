@@ -181,3 +181,31 @@ pub struct Alert {
     /// What happened, in words.
     pub explanation: String,
 }
+
+/// The search that finds an alert's first `max` events: their uuids, within its span (and a
+/// minute either side). The console's link to the explorer, the alert's page and MCP's
+/// `get_alert` use it.
+pub fn events_search(
+    alert: &okwatch_store::AlertRecord,
+    max: usize,
+) -> crate::search_text::SearchText {
+    let margin = chrono::TimeDelta::minutes(1);
+    let at = |text: &str| okwatch_model::parse_timestamp(text);
+    let filter = alert
+        .events
+        .iter()
+        .take(max)
+        .map(|uuid| format!("uuid eq {}", crate::search_text::literal(uuid)))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    crate::search_text::SearchText {
+        since: at(&alert.first).map_or("all".into(), |t| {
+            okwatch_model::format_timestamp(t - margin)
+        }),
+        until: at(&alert.last).map_or(String::new(), |t| {
+            okwatch_model::format_timestamp(t + margin)
+        }),
+        filter,
+        ..Default::default()
+    }
+}

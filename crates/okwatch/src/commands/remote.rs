@@ -4,7 +4,8 @@
 //! meanwhile, so while `serve` runs, `okwatch search`, `stats` and `okwatch mcp` ask it instead:
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
-//! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,get,stats,saved_searches}`).
+//! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,get,stats,saved_searches,
+//! alerts,alert,alert_counts}`).
 
 use super::local::{self, LocalServer};
 use axum::extract::{Path as UrlPath, State};
@@ -14,8 +15,9 @@ use axum::Json;
 use okwatch_model::Timestamp;
 use okwatch_query::{parse_and_validate, parse_filter, Dialect, Keywords};
 use okwatch_store::{
-    Bucket, Checkpoint, Cursor, EventBatch, EventPage, EventQuery, InsertOutcome, Order,
-    SavedSearch, SavedSearches, Store, StoreError, StoreStats, StoredEvent,
+    AlertChange, AlertFilter, AlertNote, AlertRecord, AlertStore, Bucket, Checkpoint, Cursor,
+    EventBatch, EventPage, EventQuery, InsertOutcome, Order, SavedSearch, SavedSearches, Store,
+    StoreError, StoreStats, StoredEvent,
 };
 use okwatch_store_duckdb::DuckDbStore;
 use serde::de::DeserializeOwned;
@@ -188,6 +190,18 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
         "saved_searches" => {
             json!({ "saved_searches": store.saved_searches().map_err(store_error)? })
         }
+        "alerts" => {
+            let filter: AlertFilter = field(&body, "filter")?;
+            json!({ "alerts": store.alerts(&filter).map_err(store_error)? })
+        }
+        "alert" => {
+            let id: String = field(&body, "id")?;
+            json!({
+                "alert": store.alert(&id).map_err(store_error)?,
+                "notes": store.alert_notes(&id).map_err(store_error)?,
+            })
+        }
+        "alert_counts" => json!({ "counts": store.alert_counts().map_err(store_error)? }),
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -402,6 +416,49 @@ impl SavedSearches for RemoteStore {
     }
 }
 
+/// Alerts are read through the server; people change them in the console or its API.
+impl AlertStore for RemoteStore {
+    fn put_alert(&self, _: &AlertRecord) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        #[derive(Deserialize)]
+        struct Listed {
+            alerts: Vec<AlertRecord>,
+        }
+        Ok(self
+            .call::<Listed>("alerts", json!({ "filter": filter }))?
+            .alerts)
+    }
+
+    fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        Ok(self.call::<OneAlert>("alert", json!({ "id": id }))?.alert)
+    }
+
+    fn change_alert(&self, _: &str, _: &AlertChange) -> Result<Option<AlertRecord>, StoreError> {
+        Err(read_only())
+    }
+
+    fn alert_notes(&self, id: &str) -> Result<Vec<AlertNote>, StoreError> {
+        Ok(self.call::<OneAlert>("alert", json!({ "id": id }))?.notes)
+    }
+
+    fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        #[derive(Deserialize)]
+        struct Counts {
+            counts: Vec<(String, String, u64)>,
+        }
+        Ok(self.call::<Counts>("alert_counts", json!({}))?.counts)
+    }
+}
+
+#[derive(Deserialize)]
+struct OneAlert {
+    alert: Option<AlertRecord>,
+    notes: Vec<AlertNote>,
+}
+
 /// The store of a data directory for reading: the file itself, opened read-only for each call,
 /// or, while `okwatch serve` holds it, the server.
 pub struct LocalReader {
@@ -476,6 +533,32 @@ impl SavedSearches for LocalReader {
 
     fn seed_saved_searches(&self, _: &[SavedSearch]) -> Result<bool, StoreError> {
         Err(read_only())
+    }
+}
+
+impl AlertStore for LocalReader {
+    fn put_alert(&self, _: &AlertRecord) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Vec<AlertRecord>, StoreError> {
+        self.either(|s| s.alerts(filter), |s| s.alerts(filter))
+    }
+
+    fn alert(&self, id: &str) -> Result<Option<AlertRecord>, StoreError> {
+        self.either(|s| s.alert(id), |s| s.alert(id))
+    }
+
+    fn change_alert(&self, _: &str, _: &AlertChange) -> Result<Option<AlertRecord>, StoreError> {
+        Err(read_only())
+    }
+
+    fn alert_notes(&self, id: &str) -> Result<Vec<AlertNote>, StoreError> {
+        self.either(|s| s.alert_notes(id), |s| s.alert_notes(id))
+    }
+
+    fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
+        self.either(|s| s.alert_counts(), |s| s.alert_counts())
     }
 }
 

@@ -5,6 +5,9 @@ Usage:
   mcp_client.py http  URL TOKEN SCENARIO_JSON
   mcp_client.py busy  OKWATCH_BINARY DATA_DIR SAVED_SEARCH_NAME
       (calls while another okwatch holds the store)
+  mcp_client.py alerts-stdio OKWATCH_BINARY DATA_DIR
+  mcp_client.py alerts-http  URL TOKEN
+      (the alert tools: every alert, the first one in full, and two mistakes)
 
 The scenario names the period, filters, person and app to ask about. The answers are printed
 as one JSON object; the Rust test compares them with what `okwatch search` says.
@@ -84,9 +87,31 @@ async def exercise(session, s):
     return out
 
 
+async def alerts(session):
+    await session.initialize()
+    out = {"tools": sorted(t.name for t in (await session.list_tools()).tools)}
+    out["open_attacks"] = await call(session, "list_alerts", {})
+    out["all"] = await call(session, "list_alerts", {"status": "all", "severity": "info", "limit": 100})
+    if out["all"].get("alerts"):
+        out["first"] = await call(session, "get_alert", {"id": out["all"]["alerts"][0]["id"]})
+    out["missing"] = await call(session, "get_alert", {"id": "no-such-alert"})
+    out["bad_severity"] = await call(session, "list_alerts", {"severity": "urgent"})
+    return out
+
+
 async def main():
     mode = sys.argv[1]
-    if mode == "busy":
+    if mode == "alerts-stdio":
+        params = StdioServerParameters(command=sys.argv[2], args=["--data-dir", sys.argv[3], "mcp"])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                out = await alerts(session)
+    elif mode == "alerts-http":
+        async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {sys.argv[3]}"}, timeout=60) as client:
+            async with streamable_http_client(sys.argv[2], http_client=client) as streams:
+                async with ClientSession(streams[0], streams[1]) as session:
+                    out = await alerts(session)
+    elif mode == "busy":
         params = StdioServerParameters(command=sys.argv[2], args=["--data-dir", sys.argv[3], "mcp"])
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
