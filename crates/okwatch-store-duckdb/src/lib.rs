@@ -15,6 +15,7 @@
 mod accounts;
 mod alerts;
 mod keyword_index;
+mod notifications;
 mod plan;
 mod read;
 mod saved;
@@ -264,12 +265,14 @@ impl DuckDbStore {
              {}
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
             accounts::CREATE_SQL,
             alerts::CREATE_SQL,
             saved::CREATE_SQL,
+            notifications::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

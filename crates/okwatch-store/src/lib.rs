@@ -432,6 +432,75 @@ pub trait AlertStore: Send + Sync {
     fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
 }
 
+/// A notification in the delivery queue: what to send on which channel, and how its delivery
+/// stands. Kept in the store, so a restart loses none.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NotificationRecord {
+    /// Stable: the channel and what it is about (an alert's id, or a test), so queueing the
+    /// same notification twice keeps one.
+    pub id: String,
+    /// The channel's name (from the configuration).
+    pub channel: String,
+    /// The alert it tells of, if any (a test tells of none).
+    pub alert: Option<String>,
+    /// One line: what it says.
+    pub subject: String,
+    /// What the channel renders (the alert as JSON).
+    pub payload: String,
+    /// `pending`, `sent` or `failed` (every retry spent).
+    pub status: String,
+    /// Deliveries tried so far.
+    pub attempts: u32,
+    /// When to try next (ISO 8601), while pending.
+    pub next_attempt: String,
+    /// Why the last try failed.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created: String,
+    /// When it was delivered.
+    pub sent: Option<String>,
+}
+
+/// One delivery attempt, as the delivery log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeliveryAttempt {
+    /// When (ISO 8601).
+    pub at: String,
+    /// Whether it was delivered.
+    pub delivered: bool,
+    /// What the far end said, or why it could not be reached.
+    pub detail: String,
+}
+
+/// What became of one attempt: delivered, or failed with the time of the next try (`None`:
+/// no more tries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptOutcome {
+    /// The attempt.
+    pub attempt: DeliveryAttempt,
+    /// When to try again, if it failed and tries remain.
+    pub retry_at: Option<String>,
+}
+
+/// The notification queue and its delivery log.
+pub trait Notifications: Send + Sync {
+    /// Queues a notification; `false` if one with its id is already queued or sent.
+    fn enqueue(&self, notification: &NotificationRecord) -> Result<bool, StoreError>;
+    /// Pending notifications due at `now` (ISO 8601), oldest first.
+    fn due_notifications(
+        &self,
+        now: &str,
+        limit: usize,
+    ) -> Result<Vec<NotificationRecord>, StoreError>;
+    /// Records an attempt and moves the notification on (sent, retried later, or failed), in
+    /// one transaction.
+    fn record_attempt(&self, id: &str, outcome: &AttemptOutcome) -> Result<(), StoreError>;
+    /// The newest notifications, at most `limit`.
+    fn notifications(&self, limit: usize) -> Result<Vec<NotificationRecord>, StoreError>;
+    /// One notification's attempts, oldest first.
+    fn delivery_attempts(&self, id: &str) -> Result<Vec<DeliveryAttempt>, StoreError>;
+}
+
 /// A person who signs in to the console. The password is kept only as a PHC hash string.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserRecord {

@@ -10,6 +10,7 @@ pub mod chart;
 pub mod columns;
 pub mod export;
 pub mod map;
+mod notifications;
 mod pages;
 pub mod rest;
 mod rest_alerts;
@@ -28,7 +29,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use okwatch_okta::server::Authenticate;
-use okwatch_store::{Accounts, AlertStore, SavedSearches, Store, StoreError};
+use okwatch_store::{Accounts, AlertStore, Notifications, SavedSearches, Store, StoreError};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -56,6 +57,12 @@ pub struct WebState {
     pub tokens: Option<Arc<dyn Authenticate>>,
     /// The orgs in the store, as last looked up (the explorer's org menu).
     orgs: Arc<std::sync::Mutex<Option<OrgList>>>,
+    /// The notification queue and its delivery log.
+    pub notifications: Arc<dyn Notifications>,
+    /// The configured notification channels.
+    pub channels: Arc<Vec<okwatch_notify::Channel>>,
+    /// The console's address as people reach it (links in notifications).
+    pub public_url: Option<String>,
 }
 
 /// The orgs, and when they were looked up.
@@ -65,12 +72,15 @@ impl WebState {
     /// A console over `store`: its events, users and saved searches.
     pub fn new<S>(store: Arc<S>, secure_cookies: bool) -> Self
     where
-        S: Store + Accounts + SavedSearches + AlertStore + 'static,
+        S: Store + Accounts + SavedSearches + AlertStore + Notifications + 'static,
     {
         WebState {
             store: store.clone(),
             accounts: store.clone(),
             alerts: store.clone(),
+            notifications: store.clone(),
+            channels: Arc::default(),
+            public_url: None,
             saved: store,
             sessions: Arc::default(),
             throttle: Arc::default(),
@@ -107,6 +117,17 @@ impl WebState {
                 Vec::new()
             }
         }
+    }
+
+    /// Sends notifications to these channels; links in them start with `public_url`.
+    pub fn with_channels(
+        mut self,
+        channels: Arc<Vec<okwatch_notify::Channel>>,
+        public_url: Option<String>,
+    ) -> Self {
+        self.channels = channels;
+        self.public_url = public_url;
+        self
     }
 
     /// Also accepts these API tokens at the JSON API.
@@ -185,6 +206,11 @@ pub fn router(state: WebState) -> Router {
         .route("/map", get(map::map))
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
+        .route("/notifications", get(notifications::page))
+        .route(
+            "/notifications/test",
+            axum::routing::post(notifications::test),
+        )
         .route("/preferences", axum::routing::post(columns::save))
         .route("/export.csv", get(export::csv))
         .route("/export.ndjson", get(export::ndjson))
@@ -231,6 +257,14 @@ pub fn router(state: WebState) -> Router {
         .route(
             &format!("{}/alerts/{{id}}", rest::BASE),
             get(rest_alerts::one).patch(rest_alerts::change),
+        )
+        .route(
+            &format!("{}/notifications", rest::BASE),
+            get(notifications::list),
+        )
+        .route(
+            &format!("{}/notifications/test", rest::BASE),
+            axum::routing::post(notifications::api_test),
         )
         .route(
             &format!("{}/users", rest::BASE),

@@ -39,6 +39,8 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// The orgs to collect.
     pub orgs: Vec<OrgConfig>,
+    /// Where alerts are sent.
+    pub notify: Vec<okwatch_notify::Channel>,
 }
 
 /// One org to collect.
@@ -107,7 +109,7 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-const TOP_KEYS: &[&str] = &["listen", "data_dir", "org"];
+const TOP_KEYS: &[&str] = &["listen", "data_dir", "org", "notify"];
 const ORG_KEYS: &[&str] = &[
     "name",
     "url",
@@ -197,17 +199,21 @@ pub fn parse(
             ),
         },
     }
+    let notify = reader.channels(root);
     if reader.problems.is_empty() {
         Ok(Config {
             listen,
             data_dir,
             orgs,
+            notify,
         })
     } else {
         reader.problems.sort_by_key(|p| (p.line, p.column));
         Err(reader.problems)
     }
 }
+
+mod notify;
 
 struct Reader<'a> {
     text: &'a str,
@@ -219,6 +225,38 @@ struct Reader<'a> {
 type Table<'i> = DeTable<'i>;
 
 impl Reader<'_> {
+    /// Every `[[notify]]` channel; names must differ.
+    fn channels(&mut self, root: &Table<'_>) -> Vec<okwatch_notify::Channel> {
+        let mut channels: Vec<okwatch_notify::Channel> = Vec::new();
+        let Some(value) = root.get("notify") else {
+            return channels;
+        };
+        let DeValue::Array(items) = value.get_ref() else {
+            self.problem(
+                value.span(),
+                "`notify` must be written as [[notify]] tables, one per channel".into(),
+            );
+            return channels;
+        };
+        for item in items.iter() {
+            let DeValue::Table(table) = item.get_ref() else {
+                self.problem(item.span(), "each notify channel must be a table".into());
+                continue;
+            };
+            if let Some(channel) = self.channel(table, item.span()) {
+                if channels.iter().any(|c| c.name == channel.name) {
+                    self.problem(
+                        item.span(),
+                        format!("notify channel `{}` is configured twice", channel.name),
+                    );
+                } else {
+                    channels.push(channel);
+                }
+            }
+        }
+        channels
+    }
+
     fn problem(&mut self, span: Range<usize>, message: String) {
         let before = &self.text[..span.start.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
@@ -304,7 +342,12 @@ impl Reader<'_> {
         };
         let credentials = self.credentials(table, &name, url.as_deref(), span.clone());
         let hook_secret = self
-            .secret_from(table, "hook_secret_env", "hook_secret_file", &name)
+            .secret_from(
+                table,
+                "hook_secret_env",
+                "hook_secret_file",
+                &format!("org `{name}`"),
+            )
             .map(|(s, _)| s);
         let backfill_since = match self.string(table, "backfill_since") {
             Some((since, span)) => {
@@ -408,7 +451,12 @@ impl Reader<'_> {
         span: Range<usize>,
     ) -> Option<(Credentials, String)> {
         let oauth = Self::value(table, "oauth");
-        let token = self.secret_from(table, "api_token_env", "api_token_file", org);
+        let token = self.secret_from(
+            table,
+            "api_token_env",
+            "api_token_file",
+            &format!("org `{org}`"),
+        );
         match (oauth, token) {
             (Some(oauth), token) => {
                 if token.is_some()
@@ -550,7 +598,7 @@ impl Reader<'_> {
         table: &Table<'_>,
         env_key: &str,
         file_key: &str,
-        org: &str,
+        whose: &str,
     ) -> Option<(Secret, String)> {
         let from_env = self.string(table, env_key);
         let from_file = self.string(table, file_key);
@@ -566,12 +614,12 @@ impl Reader<'_> {
                 Some(_) => {
                     self.problem(
                         span,
-                        format!("environment variable {name} is empty (org `{org}`)"),
+                        format!("environment variable {name} is empty ({whose})"),
                     );
                     None
                 }
                 None => {
-                    self.problem(span, format!("environment variable {name} is not set (org `{org}`): export it before starting okwatch"));
+                    self.problem(span, format!("environment variable {name} is not set ({whose}): export it before starting okwatch"));
                     None
                 }
             },
@@ -582,13 +630,13 @@ impl Reader<'_> {
                         Some((Secret::new(value.trim()), path.display().to_string()))
                     }
                     Ok(_) => {
-                        self.problem(span, format!("{} is empty (org `{org}`)", path.display()));
+                        self.problem(span, format!("{} is empty ({whose})", path.display()));
                         None
                     }
                     Err(e) => {
                         self.problem(
                             span,
-                            format!("cannot read {} (org `{org}`): {e}", path.display()),
+                            format!("cannot read {} ({whose}): {e}", path.display()),
                         );
                         None
                     }

@@ -104,6 +104,7 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         tokio::spawn(crate::detections::run(
             store.clone(),
             chrono::DateTime::UNIX_EPOCH,
+            crate::detections::Notify::default(),
             stopped.clone(),
         ));
         tokio::spawn(poller.run(stopped));

@@ -28,7 +28,8 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         .clone()
         .or_else(|| config.as_ref().and_then(|c| c.listen.clone()))
         .unwrap_or_else(|| "127.0.0.1:8080".into());
-    let orgs = config.map(|c| c.orgs).unwrap_or_default();
+    let (orgs, channels) = config.map(|c| (c.orgs, c.notify)).unwrap_or_default();
+    let channels = Arc::new(channels);
     let store = Arc::new(open_store(&data_dir)?);
     let tokens = token_store(&data_dir);
     if tokens.list()?.is_empty() {
@@ -48,7 +49,9 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
     );
     okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
     let (access, auth) = LocalAccess::new(tokens);
-    let web = web.with_tokens(auth.clone());
+    let web = web
+        .with_tokens(auth.clone())
+        .with_channels(channels.clone(), args.public_url.clone());
     // Users' own tokens (made in the console) work at every API, as their owners.
     let auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate> =
         std::sync::Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
@@ -72,9 +75,20 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         // The detections look again at the last day of stored events (the longest window a
         // rule needs), so a restart neither misses nor doubles an alert.
         let warm_up = chrono::Utc::now() - chrono::TimeDelta::hours(24);
+        let notify = crate::detections::Notify {
+            channels: channels.clone(),
+            public_url: args.public_url.clone(),
+        };
         tokio::spawn(crate::detections::run(
             store.clone(),
             warm_up,
+            notify,
+            stopped.clone(),
+        ));
+        // Notifications queued in the store are delivered (and retried) from here.
+        tokio::spawn(okwatch_notify::worker::run(
+            store.clone(),
+            channels.clone(),
             stopped.clone(),
         ));
         let app = crate::api::router(crate::api::ApiParts {
