@@ -73,6 +73,13 @@ pub enum RulesCommand {
     List,
     /// Run the detections over stored history and list the alerts they raise
     Backtest(BacktestArgs),
+    /// Check Sigma rule files (a file or a folder, searched recursively): each one loads, or
+    /// the construct okwatch cannot run is named; exit status 1 if any is refused
+    Validate {
+        /// Files or folders of `.yml` rules
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
 /// `okwatch rules backtest`.
@@ -87,6 +94,10 @@ pub struct BacktestArgs {
     /// Only this rule (repeatable), by id
     #[arg(long = "rule", value_name = "ID")]
     pub rules: Vec<String>,
+    /// Also run the Sigma rules in this file or folder (repeatable); their ids are
+    /// `sigma.{id}`
+    #[arg(long = "sigma", value_name = "PATH")]
+    pub sigma: Vec<std::path::PathBuf>,
     /// `table` for people, `json` for programs: each alert's rule, severity, group, first,
     /// last, events (uuids) and explanation
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]

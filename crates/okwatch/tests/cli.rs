@@ -587,3 +587,53 @@ fn the_simulator_command_serves_the_org_and_writes_the_ground_truth() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn sigma_rules_are_validated_and_run_in_a_backtest() {
+    let ws = Workspace::new();
+    let sigma = support::package_dir().join("../../../shared/samples/sigma-okta");
+    let checked = ws.okwatch(&["rules", "validate", sigma.to_str().unwrap()]);
+    assert!(checked.status.success(), "{}", stdout(&checked));
+    assert!(stdout(&checked).contains("24 rule files: 24 load, 0 refused"));
+    assert!(
+        stdout(&checked).contains("%legtimate_identifiers%"),
+        "the placeholder is named"
+    );
+
+    let bad = ws.path("bad.yml");
+    std::fs::write(
+        &bad,
+        "title: Counting\ndetection:\n  selection:\n    eventType: user.session.start\n  condition: selection | count() by actor.alternateId > 10\n",
+    )
+    .unwrap();
+    let refused = ws.okwatch(&["rules", "validate", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stdout(&refused).contains("refused") && stdout(&refused).contains("aggregations"));
+
+    let file = write_generated(&ws, 5_000);
+    assert!(ws
+        .okwatch(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let ran = ws.okwatch(&[
+        "rules",
+        "backtest",
+        "--sigma",
+        sigma.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let alerts: Vec<serde_json::Value> = serde_json::from_slice(&ran.stdout).unwrap();
+    let created = ndjson(&file)
+        .iter()
+        .filter(|e| e["eventType"] == "user.lifecycle.create")
+        .count();
+    let sigma_created: usize = alerts
+        .iter()
+        .filter(|a| a["rule"] == "sigma.b6c718dd-8f53-4b9f-98d8-93fdca966969")
+        .map(|a| a["events"].as_array().unwrap().len())
+        .sum();
+    assert!(created > 0);
+    assert_eq!(sigma_created, created, "one alert event per created user");
+}

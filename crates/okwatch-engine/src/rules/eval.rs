@@ -190,7 +190,8 @@ impl Evaluator {
     /// Looks at the next event (events must come oldest first). Returns the index of the
     /// alert it raised, if it raised one.
     pub fn feed(&mut self, event: &Value) -> Option<usize> {
-        let first_half = matches(&self.rule.filter, event);
+        let first_half = matches(&self.rule.filter, event)
+            && self.rule.sigma.as_ref().is_none_or(|d| d.matches(event));
         let second_half = match &self.rule.condition {
             Condition::Sequence { then, .. } => matches(then, event),
             _ => false,
@@ -435,6 +436,7 @@ mod tests {
             suppress: chrono::TimeDelta::hours(1),
             runbook: String::new(),
             enabled: true,
+            sigma: None,
         };
         let mut evaluator = Evaluator::new(rule);
         // Moscow at 10:30 stored before Paris at 10:00: 2,500 km in 30 minutes either way.
@@ -488,6 +490,7 @@ mod tests {
             suppress: chrono::TimeDelta::minutes(10),
             runbook: String::new(),
             enabled: true,
+            sigma: None,
         };
         let mut evaluator = Evaluator::new(rule);
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
@@ -528,6 +531,7 @@ mod tests {
             suppress: chrono::TimeDelta::minutes(10),
             runbook: String::new(),
             enabled: true,
+            sigma: None,
         };
         let mut evaluator = Evaluator::new(rule);
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);

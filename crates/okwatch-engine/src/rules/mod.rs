@@ -11,6 +11,7 @@ pub mod backtest;
 mod eval;
 pub mod live;
 pub mod pack;
+pub mod sigma;
 
 pub use eval::Evaluator;
 
@@ -114,6 +115,9 @@ pub struct Rule {
     pub runbook: String,
     /// Whether it runs.
     pub enabled: bool,
+    /// A Sigma rule's detection, which events must also match (its `filter` is then only
+    /// what the store can narrow by).
+    pub sigma: Option<std::sync::Arc<sigma::Detection>>,
 }
 
 impl Rule {
@@ -149,6 +153,9 @@ impl Rule {
             .map(String::from),
         );
         fields.extend(self.group_by.clone());
+        if let Some(sigma) = &self.sigma {
+            fields.extend(sigma.fields());
+        }
         match &self.condition {
             Condition::Sequence {
                 then_group_by: Some(path),

@@ -247,6 +247,7 @@ pub fn builtin() -> Vec<Rule> {
             condition: s.condition,
             runbook: s.runbook.into(),
             enabled: true,
+            sigma: None,
         })
         .collect()
 }
