@@ -4,7 +4,7 @@
 //! history. The JSON API over the same store is in [`crate::rest_alerts`].
 
 use crate::auth::{Role, SignedIn};
-use crate::{field, form, html, stale_form, WebError, WebState};
+use crate::{blocking, field, form, html, stale_form, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -237,14 +237,6 @@ fn capitalised(s: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, WebError> {
-    Ok(tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))??)
 }
 
 /// One event behind an alert, as its page lists it.

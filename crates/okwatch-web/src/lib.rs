@@ -154,6 +154,15 @@ pub enum WebError {
     Internal(String),
 }
 
+/// Runs a store call for a page on a blocking thread (DuckDB calls block).
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, WebError> {
+    Ok(tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))??)
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = match self {

@@ -4,7 +4,7 @@
 
 use crate::auth::{Role, SignedIn};
 use crate::search::SearchText;
-use crate::{field, form, html, stale_form, WebError, WebState};
+use crate::{blocking, field, form, html, stale_form, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -189,14 +189,6 @@ pub(crate) fn canonical_query(query: &str) -> Result<String, String> {
         return Err("The search is too long to save.".into());
     }
     Ok(query)
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, WebError> {
-    Ok(tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))??)
 }
 
 /// `POST /saved`: saves a new search.

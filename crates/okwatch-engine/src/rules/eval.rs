@@ -419,26 +419,40 @@ mod tests {
                           "geolocation": {"lat": lat, "lon": lon}}}})
     }
 
-    #[test]
-    fn travel_told_in_time_order_even_when_the_later_sign_in_arrives_first() {
-        let rule = Rule {
+    /// A rule over sign-ins of each user.
+    fn sign_in_rule(
+        name: &str,
+        severity: Severity,
+        condition: Condition,
+        suppress: chrono::TimeDelta,
+    ) -> Rule {
+        Rule {
             id: "t".into(),
-            name: "Impossible travel".into(),
+            name: name.into(),
             description: String::new(),
-            severity: Severity::Medium,
+            severity,
             filter: okwatch_query::parse_and_validate(
                 r#"eventType eq "user.session.start""#,
                 okwatch_query::Dialect::Okwatch,
             )
             .unwrap(),
             group_by: Some("actor.alternateId".into()),
-            condition: Condition::Travel { max_kmh: 900.0 },
-            suppress: chrono::TimeDelta::hours(1),
+            condition,
+            suppress,
             runbook: String::new(),
             enabled: true,
             sigma: None,
-        };
-        let mut evaluator = Evaluator::new(rule);
+        }
+    }
+
+    #[test]
+    fn travel_told_in_time_order_even_when_the_later_sign_in_arrives_first() {
+        let mut evaluator = Evaluator::new(sign_in_rule(
+            "Impossible travel",
+            Severity::Medium,
+            Condition::Travel { max_kmh: 900.0 },
+            chrono::TimeDelta::hours(1),
+        ));
         // Moscow at 10:30 stored before Paris at 10:00: 2,500 km in 30 minutes either way.
         evaluator.feed(&sign_in(
             "b",
@@ -472,27 +486,15 @@ mod tests {
 
     #[test]
     fn a_late_arrival_days_older_than_an_alert_does_not_join_it() {
-        let rule = Rule {
-            id: "c".into(),
-            name: "Denied pushes".into(),
-            description: String::new(),
-            severity: Severity::High,
-            filter: okwatch_query::parse_and_validate(
-                r#"eventType eq "user.session.start""#,
-                okwatch_query::Dialect::Okwatch,
-            )
-            .unwrap(),
-            group_by: Some("actor.alternateId".into()),
-            condition: Condition::Count {
+        let mut evaluator = Evaluator::new(sign_in_rule(
+            "Denied pushes",
+            Severity::High,
+            Condition::Count {
                 at_least: 3,
                 window: chrono::TimeDelta::minutes(10),
             },
-            suppress: chrono::TimeDelta::minutes(10),
-            runbook: String::new(),
-            enabled: true,
-            sigma: None,
-        };
-        let mut evaluator = Evaluator::new(rule);
+            chrono::TimeDelta::minutes(10),
+        ));
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
         for (uuid, t) in [
             ("a", "2026-11-23T10:00:00.000Z"),
@@ -513,27 +515,15 @@ mod tests {
 
     #[test]
     fn a_burst_stored_newest_first_after_an_unrelated_later_event_is_judged_on_its_own_span() {
-        let rule = Rule {
-            id: "c".into(),
-            name: "Denied pushes".into(),
-            description: String::new(),
-            severity: Severity::High,
-            filter: okwatch_query::parse_and_validate(
-                r#"eventType eq "user.session.start""#,
-                okwatch_query::Dialect::Okwatch,
-            )
-            .unwrap(),
-            group_by: Some("actor.alternateId".into()),
-            condition: Condition::Count {
+        let mut evaluator = Evaluator::new(sign_in_rule(
+            "Denied pushes",
+            Severity::High,
+            Condition::Count {
                 at_least: 5,
                 window: chrono::TimeDelta::minutes(10),
             },
-            suppress: chrono::TimeDelta::minutes(10),
-            runbook: String::new(),
-            enabled: true,
-            sigma: None,
-        };
-        let mut evaluator = Evaluator::new(rule);
+            chrono::TimeDelta::minutes(10),
+        ));
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
         // One failure eleven days later is stored first, then a burst, newest first.
         evaluator.feed(&at("later", "2026-11-23T22:58:00.000Z"));
