@@ -46,6 +46,17 @@ fn every_planted_incident_raises_its_alert_and_clean_activity_few_others() {
     let sim = simulated();
     let alerts = backtest(sim.store().as_ref(), &pack::builtin(), None, None).unwrap();
     check(&sim, &alerts);
+    // The planted push fatigue ends with an accepted push: the worst case.
+    let fatigue: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.rule == "okwatch.mfa_push_fatigue")
+        .collect();
+    assert!(
+        fatigue
+            .iter()
+            .any(|a| a.severity == Severity::Critical && a.explanation.contains("; then ")),
+        "{fatigue:#?}"
+    );
 }
 
 /// The live detections on the same history stored newest page first (as a backfill that
@@ -80,7 +91,7 @@ fn live_detections_on_events_stored_out_of_order_find_the_same_incidents() {
             .collect();
         store.insert(EventBatch::encode(rows).unwrap()).unwrap();
     }
-    let mut live = LiveDetections::new(pack::builtin(), chrono::DateTime::UNIX_EPOCH);
+    let mut live = LiveDetections::new(pack::builtin(), chrono::DateTime::UNIX_EPOCH, 0);
     let alerts = live.step(&store).unwrap();
     check(&sim, &alerts);
     // No alert stretches far beyond what its detection looks at (a day, at most).

@@ -3,7 +3,8 @@
 //! week?" and walk a person through one finding.
 
 use crate::server::{reply, OkwatchMcp, ToolError};
-use okwatch_engine::rules::{events_search, pack};
+use okwatch_engine::rules::catalog::Catalog;
+use okwatch_engine::rules::events_search;
 use okwatch_engine::EventSummary;
 use okwatch_store::{AlertFilter, AlertRecord, Order, ALERT_STATUSES};
 use rmcp::handler::server::wrapper::Parameters;
@@ -40,18 +41,11 @@ pub struct GetAlertArgs {
     pub id: String,
 }
 
-fn rule_name(id: &str) -> Option<(String, String)> {
-    pack::builtin()
-        .into_iter()
-        .find(|r| r.id == id)
-        .map(|r| (r.name, r.runbook))
-}
-
-fn compact(alert: &AlertRecord) -> Value {
+fn compact(alert: &AlertRecord, rules: &Catalog) -> Value {
     json!({
         "id": alert.id,
         "rule": alert.rule,
-        "detection": rule_name(&alert.rule).map(|(name, _)| name),
+        "detection": rules.get(&alert.rule).map(|e| e.rule.name.clone()),
         "severity": alert.severity,
         "about": alert.group,
         "first": alert.first,
@@ -109,10 +103,15 @@ impl OkwatchMcp {
                 limit: limit + 1,
             };
             self.source()
-                .with_alerts(move |alerts, _| {
+                .with_alerts(move |alerts, _, rules| {
                     let found = alerts.alerts(&filter)?;
                     let more = found.len() > limit;
-                    let listed: Vec<Value> = found.iter().take(limit).map(compact).collect();
+                    let rules = Catalog::load(rules)?;
+                    let listed: Vec<Value> = found
+                        .iter()
+                        .take(limit)
+                        .map(|a| compact(a, &rules))
+                        .collect();
                     let mut answer = json!({ "returned": listed.len(), "alerts": listed });
                     if more {
                         answer["hint"] =
@@ -136,7 +135,7 @@ impl OkwatchMcp {
         let id = args.id.trim().to_string();
         let answer = self
             .source()
-            .with_alerts(move |alerts, store| {
+            .with_alerts(move |alerts, store, rules| {
                 let alert = alerts.alert(&id)?.ok_or_else(|| {
                     ToolError::Caller(format!("no alert has id {id}; ids come from list_alerts"))
                 })?;
@@ -152,9 +151,10 @@ impl OkwatchMcp {
                     .iter()
                     .map(|e| EventSummary::of(&e.event))
                     .collect();
-                let mut answer = compact(&alert);
-                if let Some((_, runbook)) = rule_name(&alert.rule) {
-                    answer["runbook"] = json!(runbook);
+                let rules = Catalog::load(rules)?;
+                let mut answer = compact(&alert, &rules);
+                if let Some(entry) = rules.get(&alert.rule) {
+                    answer["runbook"] = json!(entry.rule.runbook);
                 }
                 answer["raised"] = json!(alert.raised);
                 answer["history"] = serde_json::to_value(&notes).unwrap_or_default();

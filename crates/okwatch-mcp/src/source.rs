@@ -1,6 +1,6 @@
 //! Where the MCP server reads events from.
 
-use okwatch_store::{AlertStore, SavedSearches, Store, StoreError};
+use okwatch_store::{AlertStore, RuleStore, SavedSearches, Store, StoreError};
 use std::sync::Arc;
 
 /// The store behind the tools: its events, saved searches and alerts. `okwatch serve` passes the
@@ -12,6 +12,7 @@ pub struct StoreSource {
     events: Arc<dyn Store>,
     saved: Arc<dyn SavedSearches>,
     alerts: Arc<dyn AlertStore>,
+    rules: Arc<dyn RuleStore>,
 }
 
 /// A store call that failed, worded for the model and the person reading along.
@@ -26,12 +27,16 @@ pub enum SourceError {
 }
 
 impl StoreSource {
-    /// The events, saved searches and alerts of `store`.
-    pub fn new<S: Store + SavedSearches + AlertStore + 'static>(store: Arc<S>) -> StoreSource {
+    /// The events, saved searches, alerts and rules of `store`.
+    pub fn new<S>(store: Arc<S>) -> StoreSource
+    where
+        S: Store + SavedSearches + AlertStore + RuleStore + 'static,
+    {
         StoreSource {
             events: store.clone(),
             saved: store.clone(),
-            alerts: store,
+            alerts: store.clone(),
+            rules: store,
         }
     }
 
@@ -65,17 +70,17 @@ impl StoreSource {
             .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
     }
 
-    /// Runs `call` on the alerts and the events, on a blocking thread.
+    /// Runs `call` on the alerts, the events and the rules, on a blocking thread.
     pub async fn with_alerts<R, E>(
         &self,
-        call: impl FnOnce(&dyn AlertStore, &dyn Store) -> Result<R, E> + Send + 'static,
+        call: impl FnOnce(&dyn AlertStore, &dyn Store, &dyn RuleStore) -> Result<R, E> + Send + 'static,
     ) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<SourceError> + Send + 'static,
     {
-        let (alerts, store) = (self.alerts.clone(), self.events.clone());
-        tokio::task::spawn_blocking(move || call(alerts.as_ref(), store.as_ref()))
+        let (alerts, store, rules) = (self.alerts.clone(), self.events.clone(), self.rules.clone());
+        tokio::task::spawn_blocking(move || call(alerts.as_ref(), store.as_ref(), rules.as_ref()))
             .await
             .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
     }

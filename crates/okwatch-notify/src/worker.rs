@@ -45,7 +45,9 @@ pub fn queue_alert(
     let now = Utc::now();
     let mut queued = 0;
     for channel in channels.iter().filter(|c| c.wants(&told.alert)) {
-        let id = format!("{}:{}", channel.name, told.alert.id);
+        // One per alert and severity: an alert that grows worse (a spray, then a success from
+        // its IP) is told again.
+        let id = format!("{}:{}:{}", channel.name, told.alert.id, told.alert.severity);
         if store.enqueue(&record(channel, id, told, now))? {
             queued += 1;
         }

@@ -18,6 +18,7 @@ mod keyword_index;
 mod notifications;
 mod plan;
 mod read;
+mod rules;
 mod saved;
 pub mod sql;
 mod write;
@@ -266,6 +267,7 @@ impl DuckDbStore {
              {}
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
@@ -273,6 +275,7 @@ impl DuckDbStore {
             alerts::CREATE_SQL,
             saved::CREATE_SQL,
             notifications::CREATE_SQL,
+            rules::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

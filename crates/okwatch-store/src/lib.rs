@@ -432,6 +432,38 @@ pub trait AlertStore: Send + Sync {
     fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError>;
 }
 
+/// A detection rule as kept in the store: a rule people wrote or imported (okwatch's own YAML
+/// or a Sigma rule), or a shipped rule's tuning. The engine reads the text; the store only
+/// keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RuleRecord {
+    /// The rule's id (`okwatch.brute_force`, `acme.vpn_failures`, `sigma.{uuid}`).
+    pub id: String,
+    /// Its definition as YAML; `None` for a shipped rule kept as shipped (only switched on or
+    /// off).
+    pub source: Option<String>,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// When it was last changed (ISO 8601).
+    pub updated: String,
+    /// Who changed it.
+    pub by: String,
+}
+
+/// Detection rules and how far the running detections have read, kept in the store.
+pub trait RuleStore: Send + Sync {
+    /// Every stored rule, by id.
+    fn rule_records(&self) -> Result<Vec<RuleRecord>, StoreError>;
+    /// Keeps a rule, or replaces the one with its id.
+    fn put_rule_record(&self, rule: &RuleRecord) -> Result<(), StoreError>;
+    /// Removes a rule; whether there was one.
+    fn delete_rule_record(&self, id: &str) -> Result<bool, StoreError>;
+    /// The `seq` of the last event the running detections looked at, and kept the alerts of.
+    fn detections_cursor(&self) -> Result<Option<i64>, StoreError>;
+    /// Records it.
+    fn set_detections_cursor(&self, seq: i64) -> Result<(), StoreError>;
+}
+
 /// A notification in the delivery queue: what to send on which channel, and how its delivery
 /// stands. Kept in the store, so a restart loses none.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -10,7 +10,8 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use okwatch_engine::rules::{events_search, pack, Rule};
+use okwatch_engine::rules::catalog::Catalog;
+use okwatch_engine::rules::{events_search, Rule};
 use okwatch_store::{AlertChange, AlertFilter, AlertNote, AlertRecord, StoreError, ALERT_STATUSES};
 
 /// Alerts listed at most.
@@ -25,9 +26,16 @@ pub(crate) fn at_least(min: &str) -> Vec<String> {
     SEVERITIES[from..].iter().map(|s| s.to_string()).collect()
 }
 
-/// The detection an alert came from, for its name, description and runbook.
-pub(crate) fn rule_of(id: &str) -> Option<Rule> {
-    pack::builtin().into_iter().find(|r| r.id == id)
+/// The detection an alert came from, for its name, description and runbook (a rule since
+/// removed has none).
+pub(crate) async fn rule_of(state: &WebState, id: &str) -> Result<Option<Rule>, WebError> {
+    let (rules, id) = (state.rules.clone(), id.to_string());
+    blocking(move || {
+        Ok(Catalog::load(rules.as_ref())?
+            .get(&id)
+            .map(|e| e.rule.clone()))
+    })
+    .await
 }
 
 pub(crate) fn events_href(alert: &AlertRecord) -> String {
@@ -147,9 +155,10 @@ pub(crate) async fn page(
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let q = ListQuery::read(query.as_deref());
-    let store = state.alerts.clone();
+    let (store, rules) = (state.alerts.clone(), state.rules.clone());
     let (filter, filter_all) = (q.filter(&user, &q.min), q.filter(&user, "info"));
-    let (alerts, counts, all_of_status) = blocking(move || {
+    let (alerts, counts, all_of_status, rules) = blocking(move || {
+        let rules = Catalog::load(rules.as_ref())?.rules();
         let alerts = store.alerts(&filter)?;
         let counts = store.alert_counts()?;
         // How many this page hides below its severity, for "show all".
@@ -158,7 +167,7 @@ pub(crate) async fn page(
         } else {
             Some(store.alerts(&filter_all)?.len() as u64)
         };
-        Ok((alerts, counts, all_of_status))
+        Ok((alerts, counts, all_of_status, rules))
     })
     .await?;
     let count = |status: Option<&str>, min: &str| -> u64 {
@@ -198,10 +207,7 @@ pub(crate) async fn page(
         current: q.min == *value,
     })
     .collect();
-    let rules = pack::builtin()
-        .into_iter()
-        .map(|r| (r.id, r.name))
-        .collect();
+    let rules = rules.into_iter().map(|r| (r.id, r.name)).collect();
     let alerts = alerts
         .iter()
         .map(|a| Listed {
@@ -350,7 +356,7 @@ pub(crate) async fn one(
             }
         })
         .collect();
-    let rule = rule_of(&alert.rule);
+    let rule = rule_of(&state, &alert.rule).await?;
     let pairs = okwatch_okta::server::query_pairs(query.as_deref());
     let message = match crate::rest::value_of(&pairs, "done") {
         Some("changed") => Some("Saved."),

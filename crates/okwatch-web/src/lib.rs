@@ -15,6 +15,8 @@ mod pages;
 pub mod rest;
 mod rest_alerts;
 mod rest_manage;
+mod rest_rules;
+mod rules;
 pub mod saved;
 pub mod search;
 pub mod tokens;
@@ -29,7 +31,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use okwatch_okta::server::Authenticate;
-use okwatch_store::{Accounts, AlertStore, Notifications, SavedSearches, Store, StoreError};
+use okwatch_store::{
+    Accounts, AlertStore, Notifications, RuleStore, SavedSearches, Store, StoreError,
+};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -47,6 +51,8 @@ pub struct WebState {
     pub saved: Arc<dyn SavedSearches>,
     /// Alerts the detections raised.
     pub alerts: Arc<dyn AlertStore>,
+    /// The detection rules people added or tuned.
+    pub rules: Arc<dyn RuleStore>,
     /// Signed-in sessions.
     pub sessions: Arc<Sessions>,
     /// Failed sign-ins.
@@ -72,10 +78,11 @@ impl WebState {
     /// A console over `store`: its events, users and saved searches.
     pub fn new<S>(store: Arc<S>, secure_cookies: bool) -> Self
     where
-        S: Store + Accounts + SavedSearches + AlertStore + Notifications + 'static,
+        S: Store + Accounts + SavedSearches + AlertStore + Notifications + RuleStore + 'static,
     {
         WebState {
             store: store.clone(),
+            rules: store.clone(),
             accounts: store.clone(),
             alerts: store.clone(),
             notifications: store.clone(),
@@ -215,6 +222,11 @@ pub fn router(state: WebState) -> Router {
         .route("/map", get(map::map))
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
+        .route("/rules", get(rules::list).post(rules::create))
+        .route("/rules/new", get(rules::new_page))
+        .route("/rules/{id}", get(rules::one).post(rules::save))
+        .route("/rules/{id}/switch", axum::routing::post(rules::switch))
+        .route("/rules/{id}/delete", axum::routing::post(rules::remove))
         .route("/notifications", get(notifications::page))
         .route(
             "/notifications/test",
@@ -266,6 +278,17 @@ pub fn router(state: WebState) -> Router {
         .route(
             &format!("{}/alerts/{{id}}", rest::BASE),
             get(rest_alerts::one).patch(rest_alerts::change),
+        )
+        .route(
+            &format!("{}/rules", rest::BASE),
+            get(rest_rules::list).post(rest_rules::create),
+        )
+        .route(
+            &format!("{}/rules/{{id}}", rest::BASE),
+            get(rest_rules::one)
+                .put(rest_rules::replace)
+                .patch(rest_rules::switch)
+                .delete(rest_rules::remove),
         )
         .route(
             &format!("{}/notifications", rest::BASE),

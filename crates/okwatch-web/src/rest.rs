@@ -101,8 +101,15 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The user a token acts for: a user's own token with that user's role now, or a token the
-/// server accepts otherwise (the data directory's), as a viewer.
+/// The name under which `okwatch serve` accepts the credential it writes to its data
+/// directory's `serve.json` (readable by that directory's owner only): other okwatch commands
+/// on the machine, run by whoever runs the server. Data-directory API tokens are named `tok…`.
+pub const LOCAL_COMMANDS: &str = "local";
+
+/// The user a token acts for: a user's own token with that user's role now; the server's own
+/// credential for other okwatch commands ([`LOCAL_COMMANDS`]) as an analyst (they read, and
+/// `okwatch rules import` changes rules); any other token the server accepts (the data
+/// directory's) as a viewer.
 async fn token_caller(state: &WebState, presented: String) -> Option<SignedIn> {
     let accounts = state.accounts.clone();
     let others = state.tokens.clone();
@@ -110,8 +117,12 @@ async fn token_caller(state: &WebState, presented: String) -> Option<SignedIn> {
         match crate::tokens::user_token_caller(accounts.as_ref(), &presented) {
             Ok(Some(user)) => Some(user),
             Ok(None) => others?.authenticate(&presented).map(|name| SignedIn {
+                role: if name == LOCAL_COMMANDS {
+                    Role::Analyst
+                } else {
+                    Role::Viewer
+                },
                 name,
-                role: Role::Viewer,
                 csrf: String::new(),
             }),
             Err(e) => {

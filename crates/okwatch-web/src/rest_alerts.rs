@@ -18,14 +18,21 @@ pub(crate) fn alert_json(alert: &AlertRecord) -> Value {
     value
 }
 
-fn detailed(alert: &AlertRecord, notes: &[AlertNote]) -> Value {
+async fn detailed(
+    state: &WebState,
+    alert: &AlertRecord,
+    notes: &[AlertNote],
+) -> Result<Value, ApiError> {
     let mut value = alert_json(alert);
     value["notes"] = serde_json::to_value(notes).unwrap_or_default();
-    if let Some(rule) = rule_of(&alert.rule) {
+    let rule = rule_of(state, &alert.rule)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    if let Some(rule) = rule {
         value["rule_name"] = rule.name.into();
         value["runbook"] = rule.runbook.into();
     }
-    value
+    Ok(value)
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -93,7 +100,7 @@ pub(crate) async fn one(
     })
     .await?;
     match found {
-        Some((alert, notes)) => Ok(Json(detailed(&alert, &notes))),
+        Some((alert, notes)) => Ok(Json(detailed(&state, &alert, &notes).await?)),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no alert {id}"),
@@ -169,7 +176,7 @@ pub(crate) async fn change(
     })
     .await?;
     match changed {
-        Some((alert, notes)) => Ok(Json(detailed(&alert, &notes))),
+        Some((alert, notes)) => Ok(Json(detailed(&state, &alert, &notes).await?)),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("no alert {id}"),

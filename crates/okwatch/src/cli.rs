@@ -61,7 +61,7 @@ pub enum Command {
     /// Create, list and revoke API tokens for `okwatch serve`
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Detection rules: list the shipped ones, run them over stored history
+    /// Detection rules: list, check, import and export them; run them over stored history
     #[command(subcommand)]
     Rules(RulesCommand),
 }
@@ -69,16 +69,41 @@ pub enum Command {
 /// `okwatch rules`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// The detections okwatch ships, with their severity and what they catch
-    List,
-    /// Run the detections over stored history and list the alerts they raise
+    /// Every rule (shipped, tuned, your own, Sigma): whether it runs, its severity, what it
+    /// catches
+    List {
+        /// `table` for people, `json` for programs
+        #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+        format: String,
+    },
+    /// Run the rules over stored history and list the alerts they raise
     Backtest(BacktestArgs),
-    /// Check Sigma rule files (a file or a folder, searched recursively): each one loads, or
-    /// the construct okwatch cannot run is named; exit status 1 if any is refused
+    /// Check rule files (okwatch YAML or Sigma; files, or folders searched for .yml/.yaml):
+    /// each rule loads, or what is wrong is named with its file and line; exit status 1 if any
+    /// is refused
     Validate {
-        /// Files or folders of `.yml` rules
+        /// Files or folders
         #[arg(required = true)]
         paths: Vec<std::path::PathBuf>,
+    },
+    /// Add or replace rules from files (okwatch YAML or Sigma): all of them, or none if any is
+    /// refused. Through the running `okwatch serve` when it holds the store; they run at once
+    Import {
+        /// Files or folders
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
+    /// Write rules as YAML, for version control: to standard output, or one file per rule
+    Export {
+        /// Write `ID.yml` files into this folder instead
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Only this rule (repeatable)
+        #[arg(long = "rule", value_name = "ID")]
+        rules: Vec<String>,
+        /// Only the rules someone added or tuned
+        #[arg(long)]
+        changed: bool,
     },
 }
 
@@ -91,13 +116,13 @@ pub struct BacktestArgs {
     /// End (exclusive) [default: now]
     #[arg(long)]
     pub until: Option<String>,
-    /// Only this rule (repeatable), by id
+    /// Only this rule (repeatable), by id, whether it runs or not
     #[arg(long = "rule", value_name = "ID")]
     pub rules: Vec<String>,
-    /// Also run the Sigma rules in this file or folder (repeatable); their ids are
-    /// `sigma.{id}`
-    #[arg(long = "sigma", value_name = "PATH")]
-    pub sigma: Vec<std::path::PathBuf>,
+    /// Also run the rules in this file or folder (okwatch YAML or Sigma; repeatable), without
+    /// importing them. Sigma rules' ids are `sigma.{id}`
+    #[arg(long = "file", visible_alias = "sigma", value_name = "PATH")]
+    pub files: Vec<std::path::PathBuf>,
     /// `table` for people, `json` for programs: each alert's rule, severity, group, first,
     /// last, events (uuids) and explanation
     #[arg(long, default_value = "table", value_parser = ["table", "json"])]
@@ -400,4 +425,15 @@ pub struct BenchArgs {
     /// events, as the server's time, and an export's rows per second and memory
     #[arg(long, conflicts_with = "backfill")]
     pub console: bool,
+    /// Measure the detections instead: the shipped rules over a simulated org of --users
+    /// people and --days days with every incident planted, in a backtest and live; alerts on
+    /// clean activity per rule, and events judged per second
+    #[arg(long, conflicts_with_all = ["backfill", "console"])]
+    pub detections: bool,
+    /// With --detections: people in the simulated org
+    #[arg(long, default_value_t = 2_000)]
+    pub users: usize,
+    /// With --detections: days of history
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
 }

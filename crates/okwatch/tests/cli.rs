@@ -594,7 +594,7 @@ fn sigma_rules_are_validated_and_run_in_a_backtest() {
     let sigma = support::package_dir().join("../../../shared/samples/sigma-okta");
     let checked = ws.okwatch(&["rules", "validate", sigma.to_str().unwrap()]);
     assert!(checked.status.success(), "{}", stdout(&checked));
-    assert!(stdout(&checked).contains("24 rule files: 24 load, 0 refused"));
+    assert!(stdout(&checked).contains("24 rules: 24 load, 0 refused"));
     assert!(
         stdout(&checked).contains("%legtimate_identifiers%"),
         "the placeholder is named"
@@ -636,4 +636,97 @@ fn sigma_rules_are_validated_and_run_in_a_backtest() {
         .sum();
     assert!(created > 0);
     assert_eq!(sigma_created, created, "one alert event per created user");
+}
+
+#[test]
+fn rule_files_are_checked_imported_all_or_nothing_exported_and_backtested() {
+    let ws = Workspace::new();
+    let grants = "id: acme.grants\nname: New accounts\nseverity: medium\n\
+                  filter: 'eventType eq \"user.lifecycle.create\"'\nrunbook: Check it.\n";
+    let bad = "id: acme.bad\nname: Bad\nseverity: medium\nfilter: 'eventType eq'\n";
+    let mixed = ws.path("mixed.yml");
+    std::fs::write(&mixed, format!("{grants}---\n{bad}")).unwrap();
+    // The refused rule is named with the line its document starts on.
+    let checked = ws.okwatch(&["rules", "validate", mixed.to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(1));
+    let out = stdout(&checked);
+    assert!(
+        out.contains("ok       ") && out.contains("acme.grants"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("refused  {}:7  `filter`", mixed.display())),
+        "{out}"
+    );
+    // All or nothing: one refused rule imports none.
+    let refused = ws.okwatch(&["rules", "import", mixed.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stdout(&refused).contains("nothing imported"));
+    let listed = ws.okwatch(&["rules", "list"]);
+    assert!(!stdout(&listed).contains("acme.grants"));
+
+    let good = ws.path("good.yml");
+    std::fs::write(&good, grants).unwrap();
+    let imported = ws.okwatch(&["rules", "import", good.to_str().unwrap()]);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    let listed = stdout(&ws.okwatch(&["rules", "list"]));
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("on ") && l.contains("acme.grants") && l.contains("custom")),
+        "{listed}"
+    );
+
+    // Exported and imported again: shipped rules stay shipped, the custom one is the same.
+    let exported = ws.path("exported");
+    let out = ws.okwatch(&["rules", "export", "--dir", exported.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let files = std::fs::read_dir(&exported).unwrap().count();
+    assert_eq!(files, okwatch_engine::rules::pack::builtin().len() + 1);
+    let again = ws.okwatch(&["rules", "import", exported.to_str().unwrap()]);
+    assert!(again.status.success(), "{}", stdout(&again));
+    let listed: Vec<Value> =
+        serde_json::from_slice(&ws.okwatch(&["rules", "list", "--format", "json"]).stdout).unwrap();
+    for rule in &listed {
+        let expected = if rule["id"] == "acme.grants" {
+            "custom"
+        } else {
+            "shipped"
+        };
+        assert_eq!(rule["origin"], expected, "{rule}");
+    }
+    let changed = ws.okwatch(&["rules", "export", "--changed"]);
+    assert_eq!(
+        stdout(&changed).matches("\nid: ").count(),
+        1,
+        "{}",
+        stdout(&changed)
+    );
+
+    // The imported rule runs in a backtest, over exactly the events its filter matches.
+    let file = write_generated(&ws, 5_000);
+    assert!(ws
+        .okwatch(&["import", file.to_str().unwrap()])
+        .status
+        .success());
+    let ran = ws.okwatch(&[
+        "rules",
+        "backtest",
+        "--rule",
+        "acme.grants",
+        "--format",
+        "json",
+    ]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    let alerts: Vec<Value> = serde_json::from_slice(&ran.stdout).unwrap();
+    let granted = ndjson(&file)
+        .iter()
+        .filter(|e| e["eventType"] == "user.lifecycle.create")
+        .count();
+    let covered: usize = alerts
+        .iter()
+        .map(|a| a["events"].as_array().unwrap().len())
+        .sum();
+    assert!(granted > 0);
+    assert_eq!(covered, granted);
 }

@@ -514,7 +514,14 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
             }
             let path = path
                 .replace("{uuid}", "6a1f0000-0000-4000-8000-00000000beef")
-                .replace("{id}", "okwatch-1");
+                .replace(
+                    "{id}",
+                    if path.contains("/rules/") {
+                        "okwatch.brute_force"
+                    } else {
+                        "okwatch-1"
+                    },
+                );
             let path = if path.ends_with("/fields") {
                 format!("{path}?field=eventType")
             } else {
@@ -565,6 +572,26 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/map?since=all", "", [303, 200, 200, 200]),
             ("GET", "/alerts", "", [303, 200, 200, 200]),
             ("GET", "/api/okwatch/v1/alerts", "", [401, 200, 200, 200]),
+            ("GET", "/rules", "", [303, 200, 200, 200]),
+            (
+                "GET",
+                "/rules/okwatch.brute_force",
+                "",
+                [303, 200, 200, 200],
+            ),
+            ("GET", "/api/okwatch/v1/rules", "", [401, 200, 200, 200]),
+            (
+                "POST",
+                "/rules/okwatch.brute_force/switch",
+                "csrf={csrf}&enabled=yes",
+                [303, 403, 303, 303],
+            ),
+            (
+                "POST",
+                "/rules/okwatch.brute_force/switch",
+                "csrf=forged&enabled=no",
+                [303, 403, 403, 403],
+            ),
             (
                 "POST",
                 "/preferences",

@@ -1,9 +1,11 @@
-//! Runs rules over stored history: each rule's events are read oldest first, a page at a time,
-//! and fed to its evaluator, exactly as live events will be.
+//! Runs rules over stored history: the events any rule looks at are read once, oldest first, a
+//! page at a time (only the fields the rules read), and fed to every rule's evaluator, exactly
+//! as live events will be.
 
 use super::{Alert, Evaluator, Rule};
 use crate::EngineError;
 use okwatch_model::Timestamp;
+use okwatch_query::Expr;
 use okwatch_store::{EventQuery, Order, Store};
 
 /// Events read at a time.
@@ -16,28 +18,41 @@ pub fn backtest(
     since: Option<Timestamp>,
     until: Option<Timestamp>,
 ) -> Result<Vec<Alert>, EngineError> {
-    let mut alerts = Vec::new();
-    for rule in rules.iter().filter(|r| r.enabled) {
-        let mut query = EventQuery {
-            filter: Some(rule.events_filter()),
-            fields: Some(rule.fields()),
-            since,
-            until,
-            order: Order::Asc,
-            limit: PAGE,
-            ..EventQuery::default()
-        };
-        let mut evaluator = Evaluator::new(rule.clone());
-        loop {
-            let page = store.search(&query)?;
-            for stored in &page.events {
+    let rules: Vec<&Rule> = rules.iter().filter(|r| r.enabled).collect();
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut fields: Vec<String> = rules.iter().flat_map(|r| r.fields()).collect();
+    fields.sort();
+    fields.dedup();
+    let mut query = EventQuery {
+        filter: Some(Expr::Or(rules.iter().map(|r| r.events_filter()).collect())),
+        fields: Some(fields),
+        since,
+        until,
+        order: Order::Asc,
+        limit: PAGE,
+        ..EventQuery::default()
+    };
+    let mut evaluators: Vec<Evaluator> =
+        rules.iter().map(|r| Evaluator::new((*r).clone())).collect();
+    loop {
+        let page = store.search(&query)?;
+        for stored in &page.events {
+            for evaluator in &mut evaluators {
                 evaluator.feed(&stored.event);
             }
-            match page.next {
-                Some(next) => query.after = Some(next),
-                None => break,
-            }
         }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => break,
+        }
+    }
+    let mut alerts = Vec::new();
+    // Absences are judged at the end of the span looked at (or now).
+    let end = until.unwrap_or_else(chrono::Utc::now);
+    for mut evaluator in evaluators {
+        evaluator.advance(end);
         alerts.extend(evaluator.into_alerts());
     }
     alerts.sort_by(|a, b| a.first.cmp(&b.first).then_with(|| a.rule.cmp(&b.rule)));

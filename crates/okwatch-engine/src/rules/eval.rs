@@ -38,6 +38,12 @@ struct Group {
     open: Option<(usize, Timestamp, Timestamp)>,
     /// Travel: the places seen around the latest sign-in judged, in time order.
     places: VecDeque<Place>,
+    /// New value: the values the group has had, and its earliest event.
+    values: HashSet<String>,
+    since: Option<Timestamp>,
+    /// Escalation: the group's alerts, and follow-ups not yet matched to one (in time order).
+    raised: Vec<usize>,
+    follow_ups: VecDeque<(Seen, String)>,
 }
 
 /// Runs one rule over events given oldest first.
@@ -48,7 +54,17 @@ pub struct Evaluator {
     then_group_path: Option<AttrPath>,
     value_path: Option<AttrPath>,
     groups: HashMap<String, Group>,
-    alerts: Vec<Alert>,
+    /// The alerts raised and not yet forgotten; the first one's index is `base`.
+    alerts: VecDeque<Kept>,
+    base: usize,
+}
+
+/// An alert and what its escalation needs.
+struct Kept {
+    alert: Alert,
+    /// The values of a distinct-values condition behind it.
+    values: HashSet<String>,
+    escalated: bool,
 }
 
 /// The first value at `path` as text.
@@ -162,11 +178,17 @@ impl Evaluator {
     /// An evaluator of `rule`.
     pub fn new(rule: Rule) -> Evaluator {
         let value_path = match &rule.condition {
-            Condition::Distinct { field, .. } => Some(AttrPath::from_dotted(field)),
+            Condition::Distinct { field, .. } | Condition::NewValue { field, .. } => {
+                Some(AttrPath::from_dotted(field))
+            }
             _ => None,
         };
         let then_group_path = match &rule.condition {
             Condition::Sequence {
+                then_group_by: Some(path),
+                ..
+            }
+            | Condition::Absent {
                 then_group_by: Some(path),
                 ..
             } => Some(AttrPath::from_dotted(path)),
@@ -178,8 +200,15 @@ impl Evaluator {
             value_path,
             rule,
             groups: HashMap::new(),
-            alerts: Vec::new(),
+            alerts: VecDeque::new(),
+            base: 0,
         }
+    }
+
+    /// The alert with this index, unless forgotten.
+    fn kept(&mut self, index: usize) -> Option<&mut Kept> {
+        let slot = index.checked_sub(self.base)?;
+        self.alerts.get_mut(slot)
     }
 
     /// The rule.
@@ -193,14 +222,28 @@ impl Evaluator {
         let first_half = matches(&self.rule.filter, event)
             && self.rule.sigma.as_ref().is_none_or(|d| d.matches(event));
         let second_half = match &self.rule.condition {
-            Condition::Sequence { then, .. } => matches(then, event),
+            Condition::Sequence { then, .. } | Condition::Absent { then, .. } => {
+                matches(then, event)
+            }
             _ => false,
         };
-        if !first_half && !second_half {
+        let follow_up = self
+            .rule
+            .escalate
+            .as_ref()
+            .is_some_and(|e| matches(&e.when, event));
+        if !first_half && !second_half && !follow_up {
             return None;
         }
         let at = published_of(event)?;
         let uuid = event["uuid"].as_str().unwrap_or_default().to_string();
+        if follow_up {
+            self.follow_up(event, at, &uuid);
+            if !first_half && !second_half {
+                return None;
+            }
+        }
+        let absent = matches!(self.rule.condition, Condition::Absent { .. });
         let path = if second_half && !first_half {
             self.then_group_path.as_ref().or(self.group_path.as_ref())
         } else {
@@ -214,9 +257,14 @@ impl Evaluator {
         let group = self.groups.entry(key.clone()).or_default();
         // Within an alert's suppression, a match joins that alert. A late arrival much older
         // than the alert is judged on its own and leaves the alert open.
-        if let Some((index, from, until)) = group.open {
+        // (An absence joins when it is judged, in `advance`.)
+        let open = group
+            .open
+            .filter(|(index, _, _)| !absent && *index >= self.base);
+        if let Some((index, from, until)) = open {
             if at >= from && at < until {
-                let alert = &mut self.alerts[index];
+                let kept = &mut self.alerts[index - self.base];
+                let alert = &mut kept.alert;
                 // Events may come a little out of order (late arrivals): the span only widens.
                 let stamp = format_timestamp(at);
                 if stamp > alert.last {
@@ -226,6 +274,10 @@ impl Evaluator {
                 }
                 alert.events.push(uuid);
                 group.open = Some((index, from.min(at - suppress), until.max(at + suppress)));
+                // A sprayed user who joins the alert counts for its escalation too.
+                if let Some(value) = self.value_path.as_ref().and_then(|p| text_at(event, p)) {
+                    kept.values.insert(value);
+                }
                 return None;
             }
             if at >= until {
@@ -325,6 +377,66 @@ impl Evaluator {
                 }
                 fired
             }
+            Condition::Absent { within, .. } => {
+                let within = *within;
+                if second_half {
+                    // It answers the first events before it, within the time allowed.
+                    group
+                        .recent
+                        .retain(|a| !(a.at <= at && at <= a.at + within));
+                    let position = group.later.partition_point(|s| s.at <= at);
+                    group.later.insert(
+                        position,
+                        Seen {
+                            at,
+                            uuid: uuid.clone(),
+                            value: None,
+                        },
+                    );
+                    let newest = group.later.back().map_or(at, |s| s.at);
+                    group.later.retain(|s| newest - s.at <= within);
+                }
+                if first_half {
+                    let answered = group
+                        .later
+                        .iter()
+                        .any(|b| at <= b.at && b.at <= at + within);
+                    if !answered {
+                        let position = group.recent.partition_point(|s| s.at <= at);
+                        group.recent.insert(
+                            position,
+                            Seen {
+                                at,
+                                uuid,
+                                value: None,
+                            },
+                        );
+                    }
+                }
+                // Judged once the time allowed has passed (`advance`).
+                None
+            }
+            Condition::NewValue { field, history } => {
+                let value = self.value_path.as_ref().and_then(|p| text_at(event, p))?;
+                let known = group.values.contains(&value);
+                let since = group.since.map_or(at, |s| s.min(at));
+                let old_enough = group.since.is_some_and(|s| at - s >= *history);
+                group.since = Some(since);
+                group.values.insert(value.clone());
+                (!known && old_enough).then(|| {
+                    (
+                        vec![Seen {
+                            at,
+                            uuid,
+                            value: Some(value.clone()),
+                        }],
+                        format!(
+                            "{field} {value}, new after {} days of history",
+                            (at - since).num_days()
+                        ),
+                    )
+                })
+            }
             Condition::Travel { max_kmh } => {
                 let (lat, lon, name) = place_of(event)?;
                 let here = Place {
@@ -373,36 +485,231 @@ impl Evaluator {
             }
         };
         let (seen, how) = fired?;
-        let first = seen.iter().map(|s| s.at).min().unwrap_or(at);
-        let last = seen.iter().map(|s| s.at).max().unwrap_or(at);
+        Some(self.raise(key, seen, how))
+    }
+
+    /// Records an alert of group `key` over `seen` (or, for an absence judged late, joins the
+    /// group's open alert); returns its index.
+    fn raise(&mut self, key: String, seen: Vec<Seen>, how: String) -> usize {
+        let suppress = self.rule.suppress;
+        let first = seen
+            .iter()
+            .map(|s| s.at)
+            .min()
+            .expect("an alert has events");
+        let last = seen
+            .iter()
+            .map(|s| s.at)
+            .max()
+            .expect("an alert has events");
+        let group = self.groups.entry(key.clone()).or_default();
+        if let Some((index, from, until)) = group.open.filter(|(i, _, _)| *i >= self.base) {
+            if first >= from && first < until {
+                let alert = &mut self.alerts[index - self.base].alert;
+                let stamp = format_timestamp(first);
+                if stamp > alert.last {
+                    alert.last = stamp;
+                } else if stamp < alert.first {
+                    alert.first = stamp;
+                }
+                alert.events.extend(seen.into_iter().map(|s| s.uuid));
+                group.open = Some((
+                    index,
+                    from.min(first - suppress),
+                    until.max(last + suppress),
+                ));
+                return index;
+            }
+        }
         let explanation = match (key.is_empty(), how.is_empty()) {
             (true, true) => self.rule.name.clone(),
             (true, false) => format!("{}: {how}", self.rule.name),
             (false, true) => format!("{} ({key})", self.rule.name),
             (false, false) => format!("{} ({key}): {how}", self.rule.name),
         };
-        self.alerts.push(Alert {
-            rule: self.rule.id.clone(),
-            severity: self.rule.severity,
-            group: key,
-            first: format_timestamp(first),
-            last: format_timestamp(last),
-            events: seen.into_iter().map(|s| s.uuid).collect(),
-            explanation,
+        let values: HashSet<String> = seen.iter().filter_map(|s| s.value.clone()).collect();
+        self.alerts.push_back(Kept {
+            alert: Alert {
+                rule: self.rule.id.clone(),
+                severity: self.rule.severity,
+                group: key,
+                first: format_timestamp(first),
+                last: format_timestamp(last),
+                events: seen.into_iter().map(|s| s.uuid).collect(),
+                explanation,
+            },
+            values,
+            escalated: false,
         });
-        let index = self.alerts.len() - 1;
+        let index = self.base + self.alerts.len() - 1;
         group.open = Some((index, first - suppress, last + suppress));
-        Some(index)
+        group.raised.push(index);
+        // A follow-up seen before the alert was (events stored out of order).
+        if let Some(escalate) = &self.rule.escalate {
+            let within = escalate.within;
+            let found = group.follow_ups.iter().position(|(f, _)| {
+                f.at >= first
+                    && f.at <= last + within
+                    && (!escalate.among
+                        || f.value
+                            .as_ref()
+                            .is_some_and(|v| self.alerts[index - self.base].values.contains(v)))
+            });
+            if let Some(position) = found {
+                let (follow, what) = group.follow_ups.remove(position).expect("found");
+                self.escalate(index, follow, what);
+            }
+        }
+        index
     }
 
-    /// The alerts raised so far.
-    pub fn alerts(&self) -> &[Alert] {
-        &self.alerts
+    /// A follow-up of the rule's escalation: it escalates an alert of its group it follows, or
+    /// waits for one (a group with no events yet keeps none).
+    fn follow_up(&mut self, event: &Value, at: Timestamp, uuid: &str) {
+        let Some(escalate) = self.rule.escalate.clone() else {
+            return;
+        };
+        let key = match &self.group_path {
+            Some(path) => match text_at(event, path) {
+                Some(key) => key,
+                None => return,
+            },
+            None => String::new(),
+        };
+        let value = if escalate.among {
+            self.value_path.as_ref().and_then(|p| text_at(event, p))
+        } else {
+            None
+        };
+        let Some(group) = self.groups.get_mut(&key) else {
+            return;
+        };
+        let base = self.base;
+        group.raised.retain(|&i| i >= base);
+        let follows = group.raised.iter().copied().find(|&i| {
+            let kept = &self.alerts[i - base];
+            let alert = &kept.alert;
+            let (Some(first), Some(last)) = (
+                okwatch_model::parse_timestamp(&alert.first),
+                okwatch_model::parse_timestamp(&alert.last),
+            ) else {
+                return false;
+            };
+            !kept.escalated
+                && at >= first
+                && at <= last + escalate.within
+                && (!escalate.among || value.as_ref().is_some_and(|v| kept.values.contains(v)))
+        });
+        let seen = Seen {
+            at,
+            uuid: uuid.to_string(),
+            value,
+        };
+        let what = what_happened(event);
+        match follows {
+            Some(index) => self.escalate(index, seen, what),
+            None => {
+                let position = group.follow_ups.partition_point(|(f, _)| f.at <= at);
+                group.follow_ups.insert(position, (seen, what));
+                group
+                    .follow_ups
+                    .retain(|(f, _)| (f.at - at).abs() <= escalate.within * 4);
+            }
+        }
     }
 
-    /// The alerts raised, oldest first.
-    pub fn into_alerts(self) -> Vec<Alert> {
+    fn escalate(&mut self, index: usize, follow: Seen, what: String) {
+        let severity = self
+            .rule
+            .escalate
+            .as_ref()
+            .map_or(self.rule.severity, |e| e.severity);
+        let Some(kept) = self.kept(index) else {
+            return;
+        };
+        kept.escalated = true;
+        let alert = &mut kept.alert;
+        alert.severity = alert.severity.max(severity);
+        let stamp = format_timestamp(follow.at);
+        if stamp > alert.last {
+            alert.last = stamp;
+        }
+        alert.explanation.push_str(&format!("; then {what}"));
+        alert.events.push(follow.uuid);
+    }
+
+    /// Judges what only time can: first events of an absence whose time allowed has passed by
+    /// `now` raise their alerts. Returns how many were raised or joined.
+    pub fn advance(&mut self, now: Timestamp) -> usize {
+        let Condition::Absent { within, then, .. } = &self.rule.condition else {
+            return 0;
+        };
+        let (within, then) = (*within, then.to_string());
+        let mut due: Vec<(String, Seen)> = Vec::new();
+        for (key, group) in &mut self.groups {
+            while group.recent.front().is_some_and(|a| a.at + within <= now) {
+                let seen = group.recent.pop_front().expect("checked");
+                due.push((key.clone(), seen));
+            }
+        }
+        due.sort_by_key(|(_, seen)| seen.at);
+        let count = due.len();
+        for (key, seen) in due {
+            let how = format!(
+                "not followed by `{then}` within {}",
+                super::definition::format_span(within)
+            );
+            self.raise(key, vec![seen], how);
+        }
+        count
+    }
+
+    /// The alerts raised and not forgotten, each with its index (stable for the evaluator's
+    /// life).
+    pub fn alerts(&self) -> impl Iterator<Item = (usize, &Alert)> {
         self.alerts
+            .iter()
+            .enumerate()
+            .map(|(i, kept)| (self.base + i, &kept.alert))
+    }
+
+    /// The alerts raised, in the order raised.
+    pub fn into_alerts(self) -> Vec<Alert> {
+        self.alerts.into_iter().map(|kept| kept.alert).collect()
+    }
+
+    /// Forgets what only events published before `horizon` could still need: the oldest alerts
+    /// whose last event is older (in the order raised), and groups with nothing newer. A
+    /// long-running server stays in bounded memory; an event published before the horizon
+    /// that arrives later is judged on its own.
+    pub fn forget_before(&mut self, horizon: Timestamp) {
+        let stamp = format_timestamp(horizon);
+        while self.alerts.front().is_some_and(|k| k.alert.last < stamp) {
+            self.alerts.pop_front();
+            self.base += 1;
+        }
+        let base = self.base;
+        self.groups.retain(|_, group| {
+            group.recent.retain(|s| s.at >= horizon);
+            group.later.retain(|s| s.at >= horizon);
+            group.places.retain(|p| p.at >= horizon);
+            group.follow_ups.retain(|(f, _)| f.at >= horizon);
+            group.raised.retain(|&i| i >= base);
+            if group
+                .open
+                .is_some_and(|(i, _, until)| i < base || until < horizon)
+            {
+                group.open = None;
+            }
+            // A new-value group's history is what it is for: kept.
+            !(group.recent.is_empty()
+                && group.later.is_empty()
+                && group.places.is_empty()
+                && group.follow_ups.is_empty()
+                && group.raised.is_empty()
+                && group.open.is_none()
+                && group.values.is_empty())
+        });
     }
 }
 
@@ -441,6 +748,7 @@ mod tests {
             suppress,
             runbook: String::new(),
             enabled: true,
+            escalate: None,
             sigma: None,
         }
     }
@@ -541,5 +849,189 @@ mod tests {
             ("2026-11-12T06:27:00.000Z", "2026-11-12T06:32:00.000Z")
         );
         assert!(alerts[0].explanation.contains("5 events within 10 min"));
+    }
+
+    fn event(uuid: &str, at: &str, kind: &str, result: &str, who: &str, ip: &str) -> Value {
+        json!({"uuid": uuid, "published": at, "eventType": kind,
+               "outcome": {"result": result}, "actor": {"alternateId": who},
+               "target": [{"alternateId": who}],
+               "client": {"ipAddress": ip, "geographicalContext": {"country": "France"}}})
+    }
+
+    fn rule_from(yaml: &str) -> Rule {
+        crate::rules::definition::parse_one(yaml, 1).unwrap().rule
+    }
+
+    #[test]
+    fn a_factor_reset_alerts_only_when_no_factor_follows_in_time() {
+        let rule = crate::rules::pack::builtin()
+            .into_iter()
+            .find(|r| r.id == "okwatch.factor_reset")
+            .unwrap();
+        let mut evaluator = Evaluator::new(rule);
+        let reset = |uuid, at, who| {
+            event(
+                uuid,
+                at,
+                "user.mfa.factor.reset_all",
+                "SUCCESS",
+                who,
+                "198.51.100.1",
+            )
+        };
+        evaluator.feed(&reset("r1", "2026-12-01T08:00:00.000Z", "ana@example.com"));
+        evaluator.feed(&reset("r2", "2026-12-01T08:00:00.000Z", "bob@example.com"));
+        // Bob sets a factor up three hours later; Ana never does.
+        evaluator.feed(&event(
+            "a1",
+            "2026-12-01T11:00:00.000Z",
+            "user.mfa.factor.activate",
+            "SUCCESS",
+            "bob@example.com",
+            "198.51.100.2",
+        ));
+        let at = |t: &str| okwatch_model::parse_timestamp(t).unwrap();
+        assert_eq!(
+            evaluator.advance(at("2026-12-01T19:59:00.000Z")),
+            0,
+            "not yet 12 h"
+        );
+        assert_eq!(evaluator.advance(at("2026-12-01T20:00:00.000Z")), 1);
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(
+            (alerts[0].group.as_str(), alerts[0].events.as_slice()),
+            ("ana@example.com", &["r1".to_string()][..])
+        );
+        assert!(
+            alerts[0].explanation.contains("within 12h"),
+            "{}",
+            alerts[0].explanation
+        );
+    }
+
+    #[test]
+    fn a_country_is_new_only_against_enough_history() {
+        let mut evaluator = Evaluator::new(rule_from(
+            "id: t.new\nname: New country\nseverity: low\nfilter: 'eventType eq \"user.session.start\"'\n\
+             group_by: actor.alternateId\ncondition:\n  kind: new_value\n  field: client.geographicalContext.country\n  history: 14d\n",
+        ));
+        let sign_in = |uuid: &str, day: u32, who: &str, country: &str| {
+            let mut e = event(
+                uuid,
+                &format!("2026-11-{day:02}T09:00:00.000Z"),
+                "user.session.start",
+                "SUCCESS",
+                who,
+                "198.51.100.1",
+            );
+            e["client"]["geographicalContext"]["country"] = json!(country);
+            e
+        };
+        for day in 1..=20 {
+            evaluator.feed(&sign_in(
+                &format!("ana{day}"),
+                day,
+                "ana@example.com",
+                "France",
+            ));
+        }
+        evaluator.feed(&sign_in("ana-de", 21, "ana@example.com", "Germany"));
+        evaluator.feed(&sign_in("ana-de2", 22, "ana@example.com", "Germany"));
+        // Bob is new: his second country is not news yet.
+        evaluator.feed(&sign_in("bob1", 18, "bob@example.com", "France"));
+        evaluator.feed(&sign_in("bob2", 21, "bob@example.com", "Spain"));
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        assert_eq!(alerts[0].events, ["ana-de"]);
+        assert!(
+            alerts[0].explanation.contains("Germany, new after 20 days"),
+            "{}",
+            alerts[0].explanation
+        );
+    }
+
+    #[test]
+    fn a_spray_escalates_when_a_targeted_user_then_signs_in_from_the_spraying_ip() {
+        let spray = || {
+            crate::rules::pack::builtin()
+                .into_iter()
+                .find(|r| r.id == "okwatch.password_spray")
+                .unwrap()
+        };
+        let failure = |i: usize, ip: &str| {
+            event(
+                &format!("f{i}"),
+                &format!("2026-12-01T10:{:02}:00.000Z", i),
+                "user.session.start",
+                "FAILURE",
+                &format!("user{}@example.com", i % 6),
+                ip,
+            )
+        };
+        let success = |uuid: &str, at: &str, who: &str, ip: &str| {
+            event(uuid, at, "user.session.start", "SUCCESS", who, ip)
+        };
+        // In time order: the spray, a success by someone not targeted, then by a target.
+        let mut evaluator = Evaluator::new(spray());
+        for i in 0..16 {
+            evaluator.feed(&failure(i, "203.0.113.9"));
+        }
+        evaluator.feed(&success(
+            "s-other",
+            "2026-12-01T10:30:00.000Z",
+            "zoe@example.com",
+            "203.0.113.9",
+        ));
+        evaluator.feed(&success(
+            "s-elsewhere",
+            "2026-12-01T10:31:00.000Z",
+            "user1@example.com",
+            "198.51.100.7",
+        ));
+        evaluator.feed(&success(
+            "s-target",
+            "2026-12-01T11:40:00.000Z",
+            "user2@example.com",
+            "203.0.113.9",
+        ));
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].severity, Severity::Critical);
+        assert_eq!(
+            alerts[0].events.last().map(String::as_str),
+            Some("s-target")
+        );
+        assert!(!alerts[0]
+            .events
+            .iter()
+            .any(|e| e == "s-other" || e == "s-elsewhere"));
+        assert!(
+            alerts[0].explanation.contains("; then user2@example.com"),
+            "{}",
+            alerts[0].explanation
+        );
+
+        // Stored out of order: the success first, the spray after it.
+        let mut evaluator = Evaluator::new(spray());
+        evaluator.feed(&failure(0, "203.0.113.9"));
+        evaluator.feed(&success(
+            "s-target",
+            "2026-12-01T11:40:00.000Z",
+            "user2@example.com",
+            "203.0.113.9",
+        ));
+        for i in 1..16 {
+            evaluator.feed(&failure(i, "203.0.113.9"));
+        }
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts[0].severity, Severity::Critical, "{alerts:#?}");
+
+        // No follow-up: as shipped.
+        let mut evaluator = Evaluator::new(spray());
+        for i in 0..16 {
+            evaluator.feed(&failure(i, "203.0.113.9"));
+        }
+        assert_eq!(evaluator.into_alerts()[0].severity, Severity::High);
     }
 }

@@ -8,6 +8,8 @@
 //! then an API token); and sign-ins farther apart than a speed allows (impossible travel).
 
 pub mod backtest;
+pub mod catalog;
+pub mod definition;
 mod eval;
 pub mod live;
 pub mod pack;
@@ -36,6 +38,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, least first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
     /// Its name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -82,12 +93,46 @@ pub enum Condition {
         /// At most this long after the first.
         within: chrono::TimeDelta,
     },
+    /// A matching event not followed, within `within`, by an event matching `then` for the same
+    /// group (a factor reset and no new factor): raised once `within` has passed.
+    Absent {
+        /// The event that should follow.
+        then: Box<Expr>,
+        /// Where the following event holds the group's value, when not where the first does.
+        then_group_by: Option<String>,
+        /// How long it may take.
+        within: chrono::TimeDelta,
+    },
+    /// A value of `field` the group has not had before, once the group has at least `history`
+    /// of past events to compare with (a user's first sign-in from a country).
+    NewValue {
+        /// The attribute (`client.geographicalContext.country`).
+        field: String,
+        /// How much of the group's past must be known before a value counts as new.
+        history: chrono::TimeDelta,
+    },
     /// Two matching events of one group whose places are farther apart than `max_kmh` allows
     /// for the time between them (from Okta's `client.geographicalContext.geolocation`).
     Travel {
         /// The fastest believable speed.
         max_kmh: f64,
     },
+}
+
+/// What raises an alert's severity: an event matching `when`, of the alert's group, at most
+/// `within` after the alert's last event (a targeted user signing in from the spraying IP; an
+/// accepted push after many denied).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Escalation {
+    /// The follow-up.
+    pub when: Expr,
+    /// At most this long after the alert.
+    pub within: chrono::TimeDelta,
+    /// The alert's severity then.
+    pub severity: Severity,
+    /// For a distinct-values condition: the follow-up's value of that field must be one of the
+    /// alert's (one of the sprayed users).
+    pub among: bool,
 }
 
 /// A detection rule.
@@ -115,19 +160,88 @@ pub struct Rule {
     pub runbook: String,
     /// Whether it runs.
     pub enabled: bool,
+    /// A follow-up that makes an alert worse (a success after a spray).
+    pub escalate: Option<Escalation>,
     /// A Sigma rule's detection, which events must also match (its `filter` is then only
     /// what the store can narrow by).
     pub sigma: Option<std::sync::Arc<sigma::Detection>>,
 }
 
 impl Rule {
-    /// Every event the rule looks at: its filter's, or either step's of a sequence.
+    /// Every event the rule looks at: its filter's, either step's of a sequence, and its
+    /// escalation's follow-ups.
     pub fn events_filter(&self) -> Expr {
-        match &self.condition {
-            Condition::Sequence { then, .. } => {
-                Expr::Or(vec![self.filter.clone(), then.as_ref().clone()])
+        let mut any = vec![self.filter.clone()];
+        if let Condition::Sequence { then, .. } | Condition::Absent { then, .. } = &self.condition {
+            any.push(then.as_ref().clone());
+        }
+        if let Some(escalate) = &self.escalate {
+            any.push(escalate.when.clone());
+        }
+        if any.len() == 1 {
+            any.pop().expect("one")
+        } else {
+            Expr::Or(any)
+        }
+    }
+
+    /// How far back in time an event's judgement may look: its window or its suppression,
+    /// whichever is longer (a day for travel).
+    pub fn reach(&self) -> chrono::TimeDelta {
+        let window = match &self.condition {
+            Condition::Count { window, .. } | Condition::Distinct { window, .. } => *window,
+            Condition::Sequence { within, .. } | Condition::Absent { within, .. } => *within,
+            Condition::Travel { .. } => chrono::TimeDelta::hours(24),
+            // Enough past for a value to count as new.
+            Condition::NewValue { .. } => definition::LONGEST,
+            Condition::Any => chrono::TimeDelta::zero(),
+        };
+        let escalation = self
+            .escalate
+            .as_ref()
+            .map_or(chrono::TimeDelta::zero(), |e| window + e.within);
+        window.max(self.suppress).max(escalation)
+    }
+
+    /// Its condition in words (`20 or more events within 1h, per actor.alternateId`).
+    pub fn condition_words(&self) -> String {
+        use definition::format_span;
+        let what = match &self.condition {
+            Condition::Any => "every match".to_string(),
+            Condition::Count { at_least, window } => {
+                format!("{at_least} or more events within {}", format_span(*window))
             }
-            _ => self.filter.clone(),
+            Condition::Distinct {
+                field,
+                at_least,
+                events,
+                window,
+            } => {
+                let mut text = format!("{at_least} or more distinct {field}");
+                if *events > 0 {
+                    text.push_str(&format!(" and {events} or more events"));
+                }
+                format!("{text} within {}", format_span(*window))
+            }
+            Condition::Sequence { then, within, .. } => {
+                format!("then `{then}` within {}", format_span(*within))
+            }
+            Condition::Absent { then, within, .. } => {
+                format!("no `{then}` within {} after it", format_span(*within))
+            }
+            Condition::NewValue { field, history } => {
+                format!(
+                    "a {field} not seen in at least {} of history",
+                    format_span(*history)
+                )
+            }
+            Condition::Travel { max_kmh } => {
+                format!("sign-ins farther apart than {max_kmh:.0} km/h allows")
+            }
+        };
+        match &self.group_by {
+            Some(group) => format!("{what}, per {group}"),
+            None => what,
         }
     }
 
@@ -160,8 +274,14 @@ impl Rule {
             Condition::Sequence {
                 then_group_by: Some(path),
                 ..
+            }
+            | Condition::Absent {
+                then_group_by: Some(path),
+                ..
             } => fields.push(path.clone()),
-            Condition::Distinct { field, .. } => fields.push(field.clone()),
+            Condition::Distinct { field, .. } | Condition::NewValue { field, .. } => {
+                fields.push(field.clone())
+            }
             _ => {}
         }
         fields.sort();

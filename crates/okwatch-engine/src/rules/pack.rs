@@ -1,7 +1,7 @@
 //! The detections okwatch ships, on by default: Okta's real event types, and the thresholds of
 //! the best public detection sets.
 
-use super::{Condition, Rule, Severity};
+use super::{Condition, Escalation, Rule, Severity};
 use chrono::TimeDelta;
 use okwatch_query::{parse_and_validate, Dialect, Expr};
 
@@ -21,10 +21,22 @@ struct Spec {
     group_by: Option<&'static str>,
     condition: Condition,
     runbook: &'static str,
+    escalate: Option<Escalation>,
 }
 
 fn minutes(n: i64) -> TimeDelta {
     TimeDelta::minutes(n)
+}
+
+/// A spray's or stuffing's follow-up: a targeted user signing in from the attacking IP within
+/// 3 hours.
+fn signed_in_from_the_attacker() -> Escalation {
+    Escalation {
+        when: filter(r#"eventType eq "user.session.start" and outcome.result eq "SUCCESS""#),
+        within: minutes(180),
+        severity: Severity::Critical,
+        among: true,
+    }
 }
 
 fn specs() -> Vec<Spec> {
@@ -38,6 +50,7 @@ fn specs() -> Vec<Spec> {
         group_by,
         condition: Condition::Any,
         runbook,
+        escalate: None,
     };
     vec![
         Spec {
@@ -49,6 +62,7 @@ fn specs() -> Vec<Spec> {
             group_by: Some("actor.alternateId"),
             condition: Condition::Count { at_least: 20, window: minutes(60) },
             runbook: "Check where the attempts came from; if not the user, block the IPs (network zone) and make sure the account is locked or has MFA.",
+            escalate: None,
         },
         Spec {
             id: "okwatch.lockout_spike",
@@ -59,6 +73,7 @@ fn specs() -> Vec<Spec> {
             group_by: Some("actor.alternateId"),
             condition: Condition::Count { at_least: 3, window: minutes(180) },
             runbook: "Someone keeps guessing this user's password: find the source IPs and block them.",
+            escalate: None,
         },
         Spec {
             id: "okwatch.password_spray",
@@ -74,6 +89,23 @@ fn specs() -> Vec<Spec> {
                 window: minutes(60),
             },
             runbook: "Block the IP in a network zone; check whether any targeted user then signed in successfully from it, and reset those passwords.",
+            escalate: Some(signed_in_from_the_attacker()),
+        },
+        Spec {
+            id: "okwatch.credential_stuffing",
+            name: "Credential stuffing from one IP",
+            description: "One IP fails to sign in as 15 or more users, 25 or more times, within an hour.",
+            severity: High,
+            filter: SIGN_IN_FAILED,
+            group_by: Some("client.ipAddress"),
+            condition: Condition::Distinct {
+                field: "actor.alternateId".into(),
+                at_least: 15,
+                events: 25,
+                window: minutes(60),
+            },
+            runbook: "Leaked passwords are being tried: block the IP, and reset the password of every targeted user who then signed in from it.",
+            escalate: Some(signed_in_from_the_attacker()),
         },
         Spec {
             id: "okwatch.mfa_push_fatigue",
@@ -84,6 +116,12 @@ fn specs() -> Vec<Spec> {
             group_by: Some("actor.alternateId"),
             condition: Condition::Count { at_least: 5, window: minutes(10) },
             runbook: "The attacker has the password: reset it, clear the user's sessions, and check whether a push was accepted afterwards.",
+            escalate: Some(Escalation {
+                when: filter(r#"(eventType eq "user.authentication.auth_via_mfa" or eventType eq "user.mfa.okta_verify") and outcome.result eq "SUCCESS""#),
+                within: minutes(60),
+                severity: Critical,
+                among: false,
+            }),
         },
         Spec {
             id: "okwatch.impossible_travel",
@@ -94,6 +132,21 @@ fn specs() -> Vec<Spec> {
             group_by: Some("actor.alternateId"),
             condition: Condition::Travel { max_kmh: 900.0 },
             runbook: "Ask the user whether both sign-ins were theirs; if not, clear their sessions and reset their password and factors.",
+            escalate: None,
+        },
+        Spec {
+            id: "okwatch.new_country",
+            name: "Sign-in from a new country",
+            description: "A user signed in from a country not seen in at least 14 days of their history.",
+            severity: Low,
+            filter: r#"eventType eq "user.session.start" and outcome.result eq "SUCCESS" and client.geographicalContext.country pr"#,
+            group_by: Some("actor.alternateId"),
+            condition: Condition::NewValue {
+                field: "client.geographicalContext.country".into(),
+                history: TimeDelta::days(14),
+            },
+            runbook: "Ask the user whether they are travelling; if not, clear their sessions and reset their password and factors.",
+            escalate: None,
         },
         Spec {
             id: "okwatch.session_second_country",
@@ -111,6 +164,7 @@ fn specs() -> Vec<Spec> {
                 window: minutes(12 * 60),
             },
             runbook: "A stolen session cookie: clear the user's sessions, then find how it was taken.",
+            escalate: None,
         },
         any(
             "okwatch.admin_granted",
@@ -143,6 +197,7 @@ fn specs() -> Vec<Spec> {
                 within: minutes(60),
             },
             runbook: "A common persistence step: revoke the token and the role unless both were planned, then review who granted it.",
+            escalate: None,
         },
         any(
             "okwatch.policy_weakened",
@@ -162,15 +217,21 @@ fn specs() -> Vec<Spec> {
             Some("actor.alternateId"),
             "Compare the policy with its previous version.",
         ),
-        any(
-            "okwatch.factor_reset",
-            "MFA factor reset or deactivated",
-            "A user's MFA factors were reset or one was deactivated.",
-            Low,
-            r#"eventType eq "user.mfa.factor.reset_all" or eventType eq "user.mfa.factor.deactivate""#,
-            Some("target.alternateId"),
-            "Make sure the user re-enrolls; a reset followed by a new factor from elsewhere is an account takeover.",
-        ),
+        Spec {
+            id: "okwatch.factor_reset",
+            name: "MFA factor reset and not re-enrolled",
+            description: "A user's MFA factors were reset or one was deactivated, and no factor was set up within 12 hours.",
+            severity: Medium,
+            filter: r#"eventType eq "user.mfa.factor.reset_all" or eventType eq "user.mfa.factor.deactivate""#,
+            group_by: Some("target.alternateId"),
+            condition: Condition::Absent {
+                then: Box::new(filter(r#"eventType eq "user.mfa.factor.activate""#)),
+                then_group_by: None,
+                within: minutes(12 * 60),
+            },
+            runbook: "An account left without MFA is easy to take over: confirm the reset was asked for, and have the user enroll, or suspend the account.",
+            escalate: None,
+        },
         any(
             "okwatch.zone_or_log_stream_changed",
             "Network zone or log stream changed",
@@ -239,14 +300,11 @@ pub fn builtin() -> Vec<Rule> {
             severity: s.severity,
             filter: filter(s.filter),
             group_by: s.group_by.map(str::to_string),
-            suppress: match &s.condition {
-                Condition::Count { window, .. } | Condition::Distinct { window, .. } => *window,
-                Condition::Sequence { within, .. } => *within,
-                Condition::Any | Condition::Travel { .. } => minutes(60),
-            },
+            suppress: super::definition::default_suppression(&s.condition),
             condition: s.condition,
             runbook: s.runbook.into(),
             enabled: true,
+            escalate: s.escalate,
             sigma: None,
         })
         .collect()

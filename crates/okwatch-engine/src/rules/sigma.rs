@@ -16,7 +16,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Why a Sigma rule cannot run.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum SigmaError {
     /// Not YAML, or not a Sigma rule.
     #[error("{0}")]
@@ -544,6 +544,7 @@ impl SigmaRule {
             suppress: chrono::TimeDelta::hours(1),
             runbook,
             enabled: true,
+            escalate: None,
             sigma: Some(std::sync::Arc::new(self.detection.clone())),
         }
     }

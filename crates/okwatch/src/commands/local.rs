@@ -107,7 +107,7 @@ struct ServeAuth {
 impl Authenticate for ServeAuth {
     fn authenticate(&self, token: &str) -> Option<String> {
         if self.local.matches(token.as_bytes()) {
-            return Some("local".into());
+            return Some(okwatch_web::rest::LOCAL_COMMANDS.into());
         }
         self.tokens.authenticate(token)
     }

@@ -3,6 +3,7 @@
 mod bench;
 mod bench_backfill;
 mod bench_console;
+mod bench_detections;
 mod config;
 mod demo;
 mod generate;

@@ -5,7 +5,7 @@
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
 //! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,get,stats,saved_searches,
-//! alerts,alert,alert_counts}`).
+//! alerts,alert,alert_counts,rules}`).
 
 use super::local::{self, LocalServer};
 use axum::extract::{Path as UrlPath, State};
@@ -16,8 +16,8 @@ use okwatch_model::Timestamp;
 use okwatch_query::{parse_and_validate, parse_filter, Dialect, Keywords};
 use okwatch_store::{
     AlertChange, AlertFilter, AlertNote, AlertRecord, AlertStore, Bucket, Checkpoint, Cursor,
-    EventBatch, EventPage, EventQuery, InsertOutcome, Order, SavedSearch, SavedSearches, Store,
-    StoreError, StoreStats, StoredEvent,
+    EventBatch, EventPage, EventQuery, InsertOutcome, Order, RuleRecord, RuleStore, SavedSearch,
+    SavedSearches, Store, StoreError, StoreStats, StoredEvent,
 };
 use okwatch_store_duckdb::DuckDbStore;
 use serde::de::DeserializeOwned;
@@ -202,6 +202,10 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
             })
         }
         "alert_counts" => json!({ "counts": store.alert_counts().map_err(store_error)? }),
+        "rules" => json!({
+            "rules": store.rule_records().map_err(store_error)?,
+            "cursor": store.detections_cursor().map_err(store_error)?,
+        }),
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -459,6 +463,36 @@ struct OneAlert {
     notes: Vec<AlertNote>,
 }
 
+#[derive(Deserialize)]
+struct WireRules {
+    rules: Vec<RuleRecord>,
+    cursor: Option<i64>,
+}
+
+/// Rules are read through the server; people change them in the console, its API, or with
+/// `okwatch rules import`, which sends them to the server's API.
+impl RuleStore for RemoteStore {
+    fn rule_records(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        Ok(self.call::<WireRules>("rules", json!({}))?.rules)
+    }
+
+    fn put_rule_record(&self, _: &RuleRecord) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn delete_rule_record(&self, _: &str) -> Result<bool, StoreError> {
+        Err(read_only())
+    }
+
+    fn detections_cursor(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self.call::<WireRules>("rules", json!({}))?.cursor)
+    }
+
+    fn set_detections_cursor(&self, _: i64) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+}
+
 /// The store of a data directory for reading: the file itself, opened read-only for each call,
 /// or, while `okwatch serve` holds it, the server.
 pub struct LocalReader {
@@ -559,6 +593,28 @@ impl AlertStore for LocalReader {
 
     fn alert_counts(&self) -> Result<Vec<(String, String, u64)>, StoreError> {
         self.either(|s| s.alert_counts(), |s| s.alert_counts())
+    }
+}
+
+impl RuleStore for LocalReader {
+    fn rule_records(&self) -> Result<Vec<RuleRecord>, StoreError> {
+        self.either(|s| s.rule_records(), |s| s.rule_records())
+    }
+
+    fn put_rule_record(&self, _: &RuleRecord) -> Result<(), StoreError> {
+        Err(read_only())
+    }
+
+    fn delete_rule_record(&self, _: &str) -> Result<bool, StoreError> {
+        Err(read_only())
+    }
+
+    fn detections_cursor(&self) -> Result<Option<i64>, StoreError> {
+        self.either(|s| s.detections_cursor(), |s| s.detections_cursor())
+    }
+
+    fn set_detections_cursor(&self, _: i64) -> Result<(), StoreError> {
+        Err(read_only())
     }
 }
 

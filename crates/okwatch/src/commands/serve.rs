@@ -72,8 +72,9 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             );
             pollers.spawn(poller.run(stopped.clone()));
         }
-        // The detections look again at the last day of stored events (the longest window a
-        // rule needs), so a restart neither misses nor doubles an alert.
+        // The detections start after the last event they looked at, with at least the last day
+        // of stored events (more if a rule's window reaches further) as context, so a restart
+        // neither misses nor doubles an alert.
         let warm_up = chrono::Utc::now() - chrono::TimeDelta::hours(24);
         let notify = crate::detections::Notify {
             channels: channels.clone(),

@@ -238,3 +238,78 @@ pub async fn console_session(
         .unwrap();
     (session, csrf_of(&page))
 }
+
+/// A console page as the signed-in browser of `session` gets it: status and body.
+pub async fn console_get(
+    client: &reqwest::Client,
+    base: &str,
+    (session, _): &(String, String),
+    path: &str,
+) -> (u16, String) {
+    let reply = client
+        .get(format!("{base}{path}"))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap();
+    (reply.status().as_u16(), reply.text().await.unwrap())
+}
+
+/// A console form posted by the signed-in browser of `session` (its CSRF token added):
+/// status, `Location` (for a redirect) and body.
+pub async fn console_post(
+    client: &reqwest::Client,
+    base: &str,
+    (session, csrf): &(String, String),
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let encode = |text: &str| {
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let form: Vec<String> = std::iter::once(("csrf", csrf.as_str()))
+        .chain(fields.iter().copied())
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect();
+    let reply = client
+        .post(format!("{base}{path}"))
+        .header("cookie", session)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.join("&"))
+        .send()
+        .await
+        .unwrap();
+    let status = reply.status().as_u16();
+    let location = reply
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, location, reply.text().await.unwrap())
+}
+
+/// A JSON API call as the signed-in browser of `session` (with its CSRF token): status and
+/// the JSON answer (`null` when empty).
+pub async fn api_call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    (session, csrf): &(String, String),
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let mut request = client
+        .request(method, url)
+        .header("cookie", session)
+        .header("x-csrf-token", csrf);
+    if let Some(body) = body {
+        request = request.body(body.to_string());
+    }
+    let reply = request.send().await.unwrap();
+    let status = reply.status().as_u16();
+    let bytes = reply.bytes().await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
