@@ -86,16 +86,19 @@ pub struct Stored {
     pub rejected: u64,
 }
 
-/// Stores a delivery's events in one transaction and counts it in the org's status.
+/// Stores a delivery's events in one transaction and counts it in the org's status. Events
+/// that cannot be stored are kept in `rejects_dir` (`<org>.hook.rejects.ndjson`), as the
+/// poller keeps its own.
 pub fn store_delivery(
     store: &dyn Store,
     status: &StatusBoard,
     org: &str,
     events: Vec<Value>,
+    rejects_dir: Option<&std::path::Path>,
 ) -> Result<Stored, StoreError> {
     let (rows, refused) = crate::intake::decompose(org, events);
-    for (reason, _) in &refused {
-        tracing::warn!(%org, "an event delivered by hook cannot be stored: {reason}");
+    if !refused.is_empty() {
+        crate::intake::keep_aside(org, "hook", &refused, rejects_dir);
     }
     let rejected = refused.len() as u64;
     let outcome = store.insert(EventBatch::encode(rows)?)?;

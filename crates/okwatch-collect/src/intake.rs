@@ -3,6 +3,8 @@
 use okwatch_model::check_required;
 use okwatch_store::EventRow;
 use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
 
 /// Splits `events` into rows the store takes and refusals (reason, the event as it came). The
 /// members a row needs are checked while the event is still whole, so a refused event is kept
@@ -23,6 +25,38 @@ pub(crate) fn decompose(org: &str, events: Vec<Value>) -> (Vec<EventRow>, Vec<(S
         }
     }
     (rows, refused)
+}
+
+/// Appends events that cannot be stored to `DIR/<org>.<source>.rejects.ndjson` (`source`:
+/// `poll` or `hook`), one JSON object per line with the reason, so that nothing Okta sent is
+/// lost even when okwatch cannot store it. Without a directory they are only logged.
+pub(crate) fn keep_aside(
+    org: &str,
+    source: &str,
+    rejected: &[(String, Value)],
+    dir: Option<&Path>,
+) {
+    for (reason, _) in rejected {
+        tracing::warn!(%org, %source, "an event from Okta cannot be stored: {reason}");
+    }
+    let Some(dir) = dir else {
+        return;
+    };
+    let path = dir.join(format!("{org}.{source}.rejects.ndjson"));
+    let written = std::fs::create_dir_all(dir).and_then(|_| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        for (reason, event) in rejected {
+            let record = serde_json::json!({ "org": org, "reason": reason, "event": event });
+            writeln!(file, "{record}")?;
+        }
+        file.flush()
+    });
+    if let Err(e) = written {
+        tracing::error!("could not keep rejected events in {}: {e}", path.display());
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,6 @@ use reqwest::header::{HeaderMap, ACCEPT, LINK};
 use reqwest::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -553,38 +552,13 @@ fn store_page(
 ) -> Result<StoredPage, StoreError> {
     let (rows, rejected) = crate::intake::decompose(org, events);
     if !rejected.is_empty() {
-        keep_aside(org, &rejected, rejects_dir);
+        crate::intake::keep_aside(org, "poll", &rejected, rejects_dir.as_deref());
     }
     let outcome = store.insert_collected(EventBatch::encode(rows)?, checkpoint)?;
     Ok(StoredPage {
         outcome,
         rejected: rejected.len() as u64,
     })
-}
-
-/// Appends events that cannot be stored to `DIR/<org>.poll.rejects.ndjson`, with the reason.
-fn keep_aside(org: &str, rejected: &[(String, Value)], dir: Option<PathBuf>) {
-    for (reason, _) in rejected {
-        tracing::warn!(%org, "an event from Okta cannot be stored: {reason}");
-    }
-    let Some(dir) = dir else {
-        return;
-    };
-    let path = dir.join(format!("{org}.poll.rejects.ndjson"));
-    let written = std::fs::create_dir_all(&dir).and_then(|_| {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)?;
-        for (reason, event) in rejected {
-            let record = serde_json::json!({ "org": org, "reason": reason, "event": event });
-            writeln!(file, "{record}")?;
-        }
-        file.flush()
-    });
-    if let Err(e) = written {
-        tracing::error!("could not keep rejected events in {}: {e}", path.display());
-    }
 }
 
 /// Okta's `errorCode` and `errorSummary` from an error body, or placeholders.

@@ -383,6 +383,14 @@ impl Store for DuckDbStore {
         read::search(&self.loan()?.reader(), query)
     }
 
+    fn scan(
+        &self,
+        query: &EventQuery,
+        each: &mut dyn FnMut(okwatch_store::StoredEvent) -> bool,
+    ) -> Result<u64, StoreError> {
+        read::scan(&self.loan()?.reader(), query, each)
+    }
+
     fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
         read::count(&self.loan()?.reader(), query)
     }

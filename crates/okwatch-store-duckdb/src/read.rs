@@ -294,6 +294,67 @@ pub(super) fn search(r: &Reader<'_>, query: &EventQuery) -> Result<EventPage, St
     Ok(EventPage { events, next })
 }
 
+/// Every matching event in the query's order, from one query that DuckDB streams: no pages,
+/// no top-N per page, no list of positions to fetch. With `fields`, only their columns are
+/// read, and rows SQL could not decide are checked on those fields plus the filter's own.
+pub(super) fn scan(
+    r: &Reader<'_>,
+    query: &EventQuery,
+    each: &mut dyn FnMut(StoredEvent) -> bool,
+) -> Result<u64, StoreError> {
+    let plan = plan_query(r, query)?;
+    let order_by = match query.order {
+        Order::Asc => "published ASC, seq ASC",
+        Order::Desc => "published DESC, seq DESC",
+        Order::Arrival => "seq ASC",
+    };
+    let mut extra = Vec::new();
+    match (query.after, query.order) {
+        (Some(c), Order::Arrival) => extra.push(format!("seq > {}", c.seq)),
+        (Some(c), order) => {
+            let cmp = if order == Order::Desc { "<" } else { ">" };
+            let p = micros_literal(c.published_micros);
+            extra.push(format!(
+                "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
+                c.seq
+            ));
+        }
+        (None, _) => {}
+    }
+    let fields: Option<Vec<String>> = query.fields.as_ref().map(|fields| {
+        let mut all = fields.clone();
+        if let Some(filter) = &query.filter {
+            all.extend(filter.paths().iter().map(|p| p.dotted()));
+        }
+        if !query.keywords.is_empty() {
+            // Keywords may be anywhere: an undecided row is checked whole.
+            all.clear();
+        }
+        all
+    });
+    let fields = fields.filter(|f| !f.is_empty());
+    let list = select_list(fields.as_deref());
+    let union = union_all(
+        query,
+        &plan,
+        |p| format!("{list}, {} AS sure", p.sure),
+        |p| p.maybe.clone(),
+        &extra,
+    );
+    let sql = format!("SELECT * FROM ({union}) ORDER BY {order_by}");
+    tracing::debug!(%sql, "scan");
+    let mut given = 0;
+    read_events(r.conn, &sql, |event, sure| {
+        if sure || verify(query, &event.event) {
+            given += 1;
+            each(event)
+        } else {
+            true
+        }
+    })?;
+    Ok(given)
+}
+
 pub(super) fn count(r: &Reader<'_>, query: &EventQuery) -> Result<u64, StoreError> {
     let plan = plan_query(r, query)?;
     let union = union_all(

@@ -538,3 +538,97 @@ fn counts_by_several_fields_agree_with_the_evaluator() {
         })
         .unwrap();
 }
+
+/// Every event paging through `search` gives, in order.
+fn paged(query: &EventQuery) -> Vec<i64> {
+    let mut query = EventQuery {
+        limit: 97,
+        ..query.clone()
+    };
+    let mut seqs = Vec::new();
+    loop {
+        let page = corpus().store.search(&query).unwrap();
+        seqs.extend(page.events.iter().map(|e| e.seq));
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return seqs,
+        }
+    }
+}
+
+/// The detections read whole spans with `scan`: it must give exactly the events, order and
+/// values that paging through `search` gives, after any cursor and with any fields.
+#[test]
+fn a_scan_gives_what_paging_gives() {
+    let fields = prop::option::of(prop::collection::vec(prop::sample::select(PATHS), 1..4));
+    let order = prop::sample::select(vec![Order::Asc, Order::Desc, Order::Arrival]);
+    let mut runner = TestRunner::new(Config {
+        cases: 20,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(arb_filter(), fields, order, 0usize..60),
+            |(filter, fields, order, skip)| {
+                let mut query = EventQuery {
+                    filter: Some(filter.clone()),
+                    fields: fields.map(|f| f.iter().map(|p| p.to_string()).collect()),
+                    order,
+                    limit: skip.max(1),
+                    ..Default::default()
+                };
+                if skip > 0 {
+                    query.after = corpus().store.search(&query).unwrap().next;
+                }
+                let want = paged(&query);
+                let mut got = Vec::new();
+                let mut values = Vec::new();
+                let given = corpus()
+                    .store
+                    .scan(&query, &mut |e| {
+                        got.push(e.seq);
+                        values.push(e.event);
+                        true
+                    })
+                    .unwrap();
+                prop_assert_eq!(given as usize, got.len());
+                prop_assert_eq!(&got, &want, "{:?} after {}", order, skip);
+                if let Some(fields) = &query.fields {
+                    let whole = EventQuery {
+                        fields: None,
+                        ..query.clone()
+                    };
+                    let mut originals = Vec::new();
+                    corpus()
+                        .store
+                        .scan(&whole, &mut |e| {
+                            originals.push(e.event);
+                            true
+                        })
+                        .unwrap();
+                    prop_assert_eq!(originals.len(), values.len());
+                    for ((seq, event), original) in got.iter().zip(&values).zip(&originals) {
+                        for field in fields {
+                            let path = AttrPath::from_dotted(field);
+                            let (mut have, mut want) = (Vec::new(), Vec::new());
+                            okwatch_query::resolve(event, &path.segments, &mut have);
+                            okwatch_query::resolve(original, &path.segments, &mut want);
+                            prop_assert_eq!(have, want, "{} of event {}", field, seq);
+                        }
+                    }
+                }
+                // Stopping early stops: the callback is not called again.
+                let mut calls = 0;
+                corpus()
+                    .store
+                    .scan(&query, &mut |_| {
+                        calls += 1;
+                        calls < 3
+                    })
+                    .unwrap();
+                prop_assert_eq!(calls, want.len().min(3));
+                Ok(())
+            },
+        )
+        .unwrap();
+}

@@ -301,6 +301,34 @@ pub trait Store: Send + Sync {
     fn checkpoint_of(&self, org: &str, collector: &str) -> Result<Option<Checkpoint>, StoreError>;
     /// One page of matching events.
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError>;
+    /// Every event `query` matches, in its order, after its cursor (its `limit` is ignored):
+    /// `each` is given them one by one and answers whether to go on. For readers of whole
+    /// spans (the detections, a backtest), without a page's overhead. Returns how many were
+    /// given. By default, page after page of [`Store::search`].
+    fn scan(
+        &self,
+        query: &EventQuery,
+        each: &mut dyn FnMut(StoredEvent) -> bool,
+    ) -> Result<u64, StoreError> {
+        let mut query = EventQuery {
+            limit: 5_000,
+            ..query.clone()
+        };
+        let mut given = 0;
+        loop {
+            let page = self.search(&query)?;
+            for event in page.events {
+                given += 1;
+                if !each(event) {
+                    return Ok(given);
+                }
+            }
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(given),
+            }
+        }
+    }
     /// How many events match (`limit` and `after` are ignored).
     fn count(&self, query: &EventQuery) -> Result<u64, StoreError>;
     /// Matching events counted per value of a field, largest first, at most `top` groups.

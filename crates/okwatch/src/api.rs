@@ -35,6 +35,8 @@ pub struct ApiParts {
     pub status: StatusBoard,
     /// Each org's Event Hook secret: deliveries for an org without one are refused.
     pub hook_secrets: HashMap<String, Secret>,
+    /// Where events that cannot be stored are kept aside (`DATA_DIR/rejects`).
+    pub rejects_dir: Option<std::path::PathBuf>,
     /// The web console.
     pub web: okwatch_web::WebState,
 }
@@ -47,6 +49,7 @@ pub fn router(parts: ApiParts) -> Router {
         public_url,
         status,
         hook_secrets,
+        rejects_dir,
         web,
     } = parts;
     let authenticated = |router: Router| {
@@ -83,6 +86,7 @@ pub fn router(parts: ApiParts) -> Router {
             store,
             status,
             secrets: Arc::new(hook_secrets),
+            rejects_dir: rejects_dir.map(Arc::from),
         });
     logs_router(logs, auth.clone())
         .merge(mcp)
@@ -132,6 +136,7 @@ struct HookState {
     store: Arc<DuckDbStore>,
     status: StatusBoard,
     secrets: Arc<HashMap<String, Secret>>,
+    rejects_dir: Option<Arc<std::path::Path>>,
 }
 
 fn no_hook(org: &str) -> Response {
@@ -185,8 +190,15 @@ async fn hook_deliver(
         }
     };
     let (store, status, name) = (hooks.store.clone(), hooks.status.clone(), org.clone());
+    let rejects = hooks.rejects_dir.clone();
     let stored = tokio::task::spawn_blocking(move || {
-        hooks::store_delivery(store.as_ref() as &dyn Store, &status, &name, events)
+        hooks::store_delivery(
+            store.as_ref() as &dyn Store,
+            &status,
+            &name,
+            events,
+            rejects.as_deref(),
+        )
     })
     .await;
     match stored

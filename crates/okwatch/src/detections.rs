@@ -221,9 +221,11 @@ pub async fn run<S>(
             look(store_now.as_ref(), taken, warm_from, &notify)
         })
         .await;
+        let mut behind = false;
         match stepped {
             Ok((kept, result)) => {
                 running = kept;
+                behind = running.as_ref().is_some_and(|r| r.live.behind());
                 if let Err(e) = result {
                     tracing::error!("detections: {e}");
                 }
@@ -232,8 +234,10 @@ pub async fn run<S>(
             // saved cursor.
             Err(e) => tracing::error!("detections stopped and restart: {e}"),
         }
+        // Behind a large import, the next look comes at once.
+        let pause = if behind { Duration::ZERO } else { EVERY };
         tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = stopped.changed() => return,
         }
     }

@@ -453,6 +453,42 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
     let refused = status_json(&data).unwrap()["orgs"][0]["hook_refused"].clone();
     assert_eq!(refused, 1, "the wrong secret is counted");
 
+    // A delivery holding an event okwatch cannot store: the rest is stored, and that one is
+    // kept aside with its reason, never dropped.
+    let good = serde_json::json!({"uuid": "hook-kept-1", "published": "2026-11-30T10:00:00.000Z",
+        "eventType": "user.session.start", "actor": {"alternateId": "ana@example.com"}});
+    let bad = serde_json::json!({"published": "2026-11-30T10:00:01.000Z",
+        "eventType": "user.session.start", "displayMessage": "no uuid"});
+    let answered = runtime.block_on(async {
+        okwatch_collect::http::client(Duration::from_secs(10))
+            .unwrap()
+            .post(&hook_url)
+            .header("Authorization", "the-hook-secret")
+            .header("Content-Type", "application/json")
+            .body(serde_json::json!({"data": {"events": [good, bad]}}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    assert_eq!(answered, 200);
+    let kept = std::fs::read_to_string(data.join("rejects/acme.hook.rejects.ndjson"))
+        .expect("the rejected event is kept aside");
+    let kept: Vec<Value> = kept
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0]["event"]["displayMessage"], "no uuid");
+    assert!(
+        kept[0]["reason"].as_str().unwrap().contains("uuid"),
+        "{}",
+        kept[0]
+    );
+    let org = status_json(&data).unwrap()["orgs"][0].clone();
+    assert_eq!(org["rejected"], 1, "{org}");
+
     // Removing the hook through Okta's API.
     let id = listed.split_whitespace().next().unwrap().to_string();
     let removed = hooks(&["remove", &id]);
@@ -480,7 +516,10 @@ fn an_event_hook_registered_through_oktas_api_delivers_live_events_once() {
         store.count(&EventQuery::default()).unwrap() as usize,
         stored.len()
     );
-    let expected = uuids(sim.store().as_ref());
+    let mut expected = uuids(sim.store().as_ref());
+    // The good event of the delivery with a bad one was stored.
+    assert!(stored.contains("hook-kept-1"));
+    expected.insert("hook-kept-1".to_string());
     assert!(stored.is_subset(&expected));
     // The backfill came through the service app too (a nonce, then a token, per process).
     assert!(stored.len() > 1_000, "{} events", stored.len());

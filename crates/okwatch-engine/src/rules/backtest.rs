@@ -1,5 +1,5 @@
-//! Runs rules over stored history: the events any rule looks at are read once, oldest first, a
-//! page at a time (only the fields the rules read), and fed to every rule's evaluator, exactly
+//! Runs rules over stored history: the events any rule looks at are read once, oldest first, in
+//! one scan (only the fields the rules read), and fed to every rule's evaluator, exactly
 //! as live events will be.
 
 use super::{Alert, Evaluator, Rule};
@@ -7,9 +7,6 @@ use crate::EngineError;
 use okwatch_model::Timestamp;
 use okwatch_query::Expr;
 use okwatch_store::{EventQuery, Order, Store};
-
-/// Events read at a time.
-const PAGE: usize = 5_000;
 
 /// The alerts `rules` raise over the events published in [`since`, `until`), oldest first.
 pub fn backtest(
@@ -25,29 +22,22 @@ pub fn backtest(
     let mut fields: Vec<String> = rules.iter().flat_map(|r| r.fields()).collect();
     fields.sort();
     fields.dedup();
-    let mut query = EventQuery {
+    let query = EventQuery {
         filter: Some(Expr::Or(rules.iter().map(|r| r.events_filter()).collect())),
         fields: Some(fields),
         since,
         until,
         order: Order::Asc,
-        limit: PAGE,
         ..EventQuery::default()
     };
     let mut evaluators: Vec<Evaluator> =
         rules.iter().map(|r| Evaluator::new((*r).clone())).collect();
-    loop {
-        let page = store.search(&query)?;
-        for stored in &page.events {
-            for evaluator in &mut evaluators {
-                evaluator.feed(&stored.event);
-            }
+    store.scan(&query, &mut |stored| {
+        for evaluator in &mut evaluators {
+            evaluator.feed(&stored.event);
         }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => break,
-        }
-    }
+        true
+    })?;
     let mut alerts = Vec::new();
     // Absences are judged at the end of the span looked at (or now).
     let end = until.unwrap_or_else(chrono::Utc::now);

@@ -36,7 +36,7 @@ struct Group {
     /// The alert this group's matches join, and the span a match must fall in to join it
     /// (from its first event less the suppression to its last event plus it).
     open: Option<(usize, Timestamp, Timestamp)>,
-    /// Travel: the places seen around the latest sign-in judged, in time order.
+    /// Travel: the places of the day around the sign-in judged and the newest, in time order.
     places: VecDeque<Place>,
     /// New value: the values the group has had, and its earliest event.
     values: HashSet<String>,
@@ -131,12 +131,27 @@ fn what_happened(event: &Value) -> String {
     }
 }
 
+/// Forgets what in `items` (kept in time order) `keep` wants neither near the newest of them
+/// nor near `at`, the event being judged. Two neighbourhoods, because events come in two
+/// streams at once: live ones near the newest, and older ones (an import of history, a
+/// backfill) between two live pages. Judging an old event must not wipe the context the
+/// next live event needs, nor the reverse.
+fn forget_old<T>(
+    items: &mut VecDeque<T>,
+    at: Timestamp,
+    time: impl Fn(&T) -> Timestamp,
+    keep: impl Fn(chrono::TimeDelta) -> bool,
+) {
+    let newest = items.back().map_or(at, |x| time(x).max(at));
+    items.retain(|x| keep(newest - time(x)) || keep((time(x) - at).abs()));
+}
+
 /// Puts `seen` among a group's recent events, kept in time order whatever order events come
-/// in, and keeps only those within `window` of it: the neighbourhood of the event being judged
-/// (events fed in time order keep exactly the trailing window).
+/// in, keeping those within `window` of it or of the newest (events fed in time order keep
+/// exactly the trailing window).
 fn place(recent: &mut VecDeque<Seen>, seen: Seen, window: chrono::TimeDelta) {
     let at = seen.at;
-    recent.retain(|s| (s.at - at).abs() < window);
+    forget_old(recent, at, |s| s.at, |age| age < window);
     let position = recent.partition_point(|s| s.at <= at);
     recent.insert(position, seen);
 }
@@ -340,8 +355,8 @@ impl Evaluator {
             Condition::Sequence { within, .. } => {
                 // Both steps are kept in time order near the event judged: first steps in
                 // `recent`, second steps in `later` (which a late first step can complete).
-                group.recent.retain(|s| (s.at - at).abs() <= *within);
-                group.later.retain(|s| (s.at - at).abs() <= *within);
+                forget_old(&mut group.recent, at, |s| s.at, |age| age <= *within);
+                forget_old(&mut group.later, at, |s| s.at, |age| age <= *within);
                 let this = || Seen {
                     at,
                     uuid: uuid.clone(),
@@ -448,7 +463,7 @@ impl Evaluator {
                 };
                 // Compared with the sign-ins just before and just after it in time, whatever
                 // order they were stored in.
-                group.places.retain(|p| (p.at - at).abs() < TRAVEL_HORIZON);
+                forget_old(&mut group.places, at, |p| p.at, |age| age < TRAVEL_HORIZON);
                 let position = group.places.partition_point(|p| p.at <= at);
                 let neighbours = [
                     position.checked_sub(1).and_then(|i| group.places.get(i)),
@@ -611,9 +626,8 @@ impl Evaluator {
             None => {
                 let position = group.follow_ups.partition_point(|(f, _)| f.at <= at);
                 group.follow_ups.insert(position, (seen, what));
-                group
-                    .follow_ups
-                    .retain(|(f, _)| (f.at - at).abs() <= escalate.within * 4);
+                let reach = escalate.within * 4;
+                forget_old(&mut group.follow_ups, at, |(f, _)| f.at, |age| age <= reach);
             }
         }
     }
@@ -819,6 +833,53 @@ mod tests {
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].events, ["a", "b", "c", "d"]);
         assert_eq!(alerts[0].first, "2026-11-23T10:00:00.000Z");
+    }
+
+    #[test]
+    fn an_old_event_stored_in_the_middle_of_a_live_burst_does_not_break_it() {
+        // An import of last month's history runs while collection stores a live attack: their
+        // events interleave in storage order. The attack must still be counted whole.
+        let mut evaluator = Evaluator::new(sign_in_rule(
+            "Failed sign-ins",
+            Severity::Medium,
+            Condition::Count {
+                at_least: 3,
+                window: chrono::TimeDelta::minutes(10),
+            },
+            chrono::TimeDelta::minutes(10),
+        ));
+        let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
+        for (uuid, t) in [
+            ("a", "2026-11-23T10:00:00.000Z"),
+            ("b", "2026-11-23T10:01:00.000Z"),
+            ("imported", "2026-10-30T08:00:00.000Z"),
+            ("c", "2026-11-23T10:02:00.000Z"),
+        ] {
+            evaluator.feed(&at(uuid, t));
+        }
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn travel_is_judged_across_an_old_sign_in_stored_between_two_live_ones() {
+        let mut evaluator = Evaluator::new(sign_in_rule(
+            "Impossible travel",
+            Severity::Medium,
+            Condition::Travel { max_kmh: 900.0 },
+            chrono::TimeDelta::hours(1),
+        ));
+        for (uuid, t, city, lat, lon) in [
+            ("paris", "2026-12-01T10:00:00.000Z", "Paris", 48.86, 2.35),
+            ("imported", "2026-11-02T09:00:00.000Z", "Paris", 48.86, 2.35),
+            ("moscow", "2026-12-01T10:30:00.000Z", "Moscow", 55.75, 37.62),
+        ] {
+            evaluator.feed(&sign_in(uuid, t, city, lat, lon));
+        }
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events, ["paris", "moscow"]);
     }
 
     #[test]
@@ -1033,5 +1094,29 @@ mod tests {
             evaluator.feed(&failure(i, "203.0.113.9"));
         }
         assert_eq!(evaluator.into_alerts()[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn threatinsight_alerts_only_on_what_okta_let_through() {
+        let rule = crate::rules::pack::builtin()
+            .into_iter()
+            .find(|r| r.id == "okwatch.threat_insight")
+            .unwrap();
+        let mut evaluator = Evaluator::new(rule);
+        let threat = |uuid, result| {
+            event(
+                uuid,
+                "2026-12-01T08:00:00.000Z",
+                "security.threat.detected",
+                result,
+                "unknown",
+                "198.51.100.7",
+            )
+        };
+        assert_eq!(evaluator.feed(&threat("denied", "DENY")), None);
+        assert!(evaluator.feed(&threat("allowed", "ALLOW")).is_some());
+        let alerts = evaluator.into_alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].events, vec!["allowed".to_string()]);
     }
 }

@@ -9,8 +9,8 @@ use okwatch_query::Expr;
 use okwatch_store::{Cursor, EventQuery, Order, Store};
 use std::collections::HashMap;
 
-/// Events read at a time.
-const PAGE: usize = 5_000;
+/// Events read in one step at most, so that alerts about a large import come as it is read.
+pub const STEP: usize = 250_000;
 
 /// The shipped (or any) rules, running on new events.
 pub struct LiveDetections {
@@ -29,6 +29,8 @@ pub struct LiveDetections {
     /// progress): while one came within the hour, nothing is forgotten, so an attack split
     /// across the pages of a backfill is still judged whole.
     old_fed: Option<std::time::Instant>,
+    /// Whether the last step stopped at [`STEP`] events.
+    behind: bool,
     /// The `seq` of the last stored event looked at: every later one is read, whenever it was
     /// published (a backfill, an import, a late hook delivery).
     seq: i64,
@@ -79,6 +81,7 @@ impl LiveDetections {
             warm_up,
             start: cursor.max(0),
             old_fed: None,
+            behind: false,
             seq: cursor.max(0),
         }
     }
@@ -88,25 +91,23 @@ impl LiveDetections {
         self.seq
     }
 
-    fn page(&self, filter: &Expr, since: Option<Timestamp>, after: Option<Cursor>) -> EventQuery {
+    fn query(&self, filter: Expr, order: Order) -> EventQuery {
         EventQuery {
-            filter: Some(filter.clone()),
-            since,
-            order: Order::Arrival,
-            limit: PAGE,
-            after,
+            filter: Some(filter),
+            order,
             fields: Some(self.fields.clone()),
             ..EventQuery::default()
         }
     }
 
-    fn feed(&mut self, event: &serde_json::Value) {
-        for evaluator in &mut self.evaluators {
-            evaluator.feed(event);
-        }
+    /// Whether the last step stopped with events still to read (a large import): the next
+    /// should come at once.
+    pub fn behind(&self) -> bool {
+        self.behind
     }
 
-    /// Feeds every event stored since the last call; returns the alerts raised or grown.
+    /// Feeds every event stored since the last call (up to [`STEP`] of them); returns the
+    /// alerts raised or grown.
     pub fn step(&mut self, store: &dyn Store) -> Result<Vec<Alert>, EngineError> {
         if self.evaluators.is_empty() {
             return Ok(Vec::new());
@@ -118,42 +119,45 @@ impl LiveDetections {
                     .map(|&i| self.evaluators[i].rule().events_filter())
                     .collect(),
             );
-            let mut after = None;
-            loop {
-                let page = store.search(&self.page(&filter, Some(from), after))?;
-                for stored in page.events.iter().filter(|e| e.seq <= self.start) {
+            let query = EventQuery {
+                since: Some(from),
+                ..self.query(filter, Order::Asc)
+            };
+            let (start, evaluators) = (self.start, &mut self.evaluators);
+            store.scan(&query, &mut |stored| {
+                if stored.seq <= start {
                     for &i in &members {
-                        self.evaluators[i].feed(&stored.event);
+                        evaluators[i].feed(&stored.event);
                     }
                 }
-                after = page.events.last().map(|e| Cursor {
-                    published_micros: 0,
-                    seq: e.seq,
-                });
-                if page.next.is_none() || page.events.last().is_none_or(|e| e.seq >= self.start) {
-                    break;
-                }
-            }
+                true
+            })?;
         }
-        loop {
-            let after = Cursor {
+        let query = EventQuery {
+            after: Some(Cursor {
                 published_micros: 0,
                 seq: self.seq,
-            };
-            let page = store.search(&self.page(&self.filter, None, Some(after)))?;
-            let old = chrono::Utc::now() - chrono::TimeDelta::days(1);
-            for stored in &page.events {
-                if okwatch_model::published_of(&stored.event).is_some_and(|at| at < old) {
-                    self.old_fed = Some(std::time::Instant::now());
-                }
-                self.feed(&stored.event);
+            }),
+            ..self.query(self.filter.clone(), Order::Arrival)
+        };
+        let old = chrono::Utc::now() - chrono::TimeDelta::days(1);
+        let (mut seq, mut read, mut old_fed) = (self.seq, 0, false);
+        let evaluators = &mut self.evaluators;
+        store.scan(&query, &mut |stored| {
+            if okwatch_model::published_of(&stored.event).is_some_and(|at| at < old) {
+                old_fed = true;
             }
-            if let Some(last) = page.events.last() {
-                self.seq = last.seq;
+            for evaluator in evaluators.iter_mut() {
+                evaluator.feed(&stored.event);
             }
-            if page.next.is_none() {
-                break;
-            }
+            seq = stored.seq;
+            read += 1;
+            read < STEP
+        })?;
+        self.seq = seq;
+        self.behind = read >= STEP;
+        if old_fed {
+            self.old_fed = Some(std::time::Instant::now());
         }
         // Absences whose time has passed are judged now, whether or not events came.
         let now = chrono::Utc::now();

@@ -253,9 +253,9 @@ fn specs() -> Vec<Spec> {
         any(
             "okwatch.threat_insight",
             "Okta ThreatInsight detection",
-            "Okta ThreatInsight saw a known-bad source (and, when it enforces, denied it).",
-            Low,
-            r#"eventType eq "security.threat.detected""#,
+            "Okta ThreatInsight saw a known-bad source and did not deny it (log-only mode, or an exempt zone). Denied attempts are Okta doing its job: they show in search and reports, not as alerts.",
+            Medium,
+            r#"eventType eq "security.threat.detected" and not (outcome.result eq "DENY")"#,
             Some("client.ipAddress"),
             "Check what the source tried and whether anything succeeded from it.",
         ),

@@ -247,6 +247,7 @@ async fn start_console(
         public_url: None,
         status: status.clone(),
         hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
+        rejects_dir: Some(demo_dir.join("rejects")),
         web,
     });
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();

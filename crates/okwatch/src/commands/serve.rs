@@ -101,6 +101,7 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
                 .iter()
                 .filter_map(|o| Some((o.name.clone(), o.hook_secret.clone()?)))
                 .collect(),
+            rejects_dir: Some(data_dir.join("rejects")),
             web,
         });
         let listener = super::listen(&listen).await?;
