@@ -199,6 +199,21 @@ pub(super) fn checkpoint_of(
     }))
 }
 
+/// The SQL condition for what comes after `after` in `order`: a page's or a scan's cursor.
+fn after_cursor(after: Option<Cursor>, order: Order) -> Option<String> {
+    let c = after?;
+    let cmp = match order {
+        Order::Arrival => return Some(format!("seq > {}", c.seq)),
+        Order::Asc => ">",
+        Order::Desc => "<",
+    };
+    let p = micros_literal(c.published_micros);
+    Some(format!(
+        "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
+        c.seq
+    ))
+}
+
 pub(super) fn search(r: &Reader<'_>, query: &EventQuery) -> Result<EventPage, StoreError> {
     if query.limit == 0 {
         return Ok(EventPage {
@@ -208,10 +223,10 @@ pub(super) fn search(r: &Reader<'_>, query: &EventQuery) -> Result<EventPage, St
     }
     let plan = plan_query(r, query)?;
     let exact = plan.exact;
-    let (order_by, cmp) = match query.order {
-        Order::Asc => ("p ASC, seq ASC", ">"),
-        Order::Desc => ("p DESC, seq DESC", "<"),
-        Order::Arrival => ("seq ASC", ">"),
+    let order_by = match query.order {
+        Order::Asc => "p ASC, seq ASC",
+        Order::Desc => "p DESC, seq DESC",
+        Order::Arrival => "seq ASC",
     };
     let chunk = if exact {
         query.limit
@@ -224,18 +239,7 @@ pub(super) fn search(r: &Reader<'_>, query: &EventQuery) -> Result<EventPage, St
     let mut events = Vec::new();
     let mut after = query.after;
     loop {
-        let mut extra = Vec::new();
-        match (after, query.order) {
-            (Some(c), Order::Arrival) => extra.push(format!("seq > {}", c.seq)),
-            (Some(c), _) => {
-                let p = micros_literal(c.published_micros);
-                extra.push(format!(
-                    "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
-                    c.seq
-                ));
-            }
-            (None, _) => {}
-        }
+        let extra: Vec<String> = after_cursor(after, query.order).into_iter().collect();
         // Two steps: first the positions of the page (narrow columns, so the top-N runs on
         // a few bytes a row), then the whole rows of just those positions. One query that
         // sorts whole rows would materialise every matching row's ~50 columns first.
@@ -308,19 +312,7 @@ pub(super) fn scan(
         Order::Desc => "published DESC, seq DESC",
         Order::Arrival => "seq ASC",
     };
-    let mut extra = Vec::new();
-    match (query.after, query.order) {
-        (Some(c), Order::Arrival) => extra.push(format!("seq > {}", c.seq)),
-        (Some(c), order) => {
-            let cmp = if order == Order::Desc { "<" } else { ">" };
-            let p = micros_literal(c.published_micros);
-            extra.push(format!(
-                "published {cmp}= {p} AND (published {cmp} {p} OR seq {cmp} {})",
-                c.seq
-            ));
-        }
-        (None, _) => {}
-    }
+    let extra: Vec<String> = after_cursor(query.after, query.order).into_iter().collect();
     let fields: Option<Vec<String>> = query.fields.as_ref().map(|fields| {
         let mut all = fields.clone();
         if let Some(filter) = &query.filter {

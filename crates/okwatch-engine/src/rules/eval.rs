@@ -767,6 +767,19 @@ mod tests {
         }
     }
 
+    /// A user's sign-ins counted: `at_least` within 10 minutes, suppressed for 10.
+    fn count_in_ten_minutes(at_least: usize) -> Evaluator {
+        Evaluator::new(sign_in_rule(
+            "Sign-ins",
+            Severity::High,
+            Condition::Count {
+                at_least,
+                window: chrono::TimeDelta::minutes(10),
+            },
+            chrono::TimeDelta::minutes(10),
+        ))
+    }
+
     #[test]
     fn travel_told_in_time_order_even_when_the_later_sign_in_arrives_first() {
         let mut evaluator = Evaluator::new(sign_in_rule(
@@ -808,15 +821,7 @@ mod tests {
 
     #[test]
     fn a_late_arrival_days_older_than_an_alert_does_not_join_it() {
-        let mut evaluator = Evaluator::new(sign_in_rule(
-            "Denied pushes",
-            Severity::High,
-            Condition::Count {
-                at_least: 3,
-                window: chrono::TimeDelta::minutes(10),
-            },
-            chrono::TimeDelta::minutes(10),
-        ));
+        let mut evaluator = count_in_ten_minutes(3);
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
         for (uuid, t) in [
             ("a", "2026-11-23T10:00:00.000Z"),
@@ -839,15 +844,7 @@ mod tests {
     fn an_old_event_stored_in_the_middle_of_a_live_burst_does_not_break_it() {
         // An import of last month's history runs while collection stores a live attack: their
         // events interleave in storage order. The attack must still be counted whole.
-        let mut evaluator = Evaluator::new(sign_in_rule(
-            "Failed sign-ins",
-            Severity::Medium,
-            Condition::Count {
-                at_least: 3,
-                window: chrono::TimeDelta::minutes(10),
-            },
-            chrono::TimeDelta::minutes(10),
-        ));
+        let mut evaluator = count_in_ten_minutes(3);
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
         for (uuid, t) in [
             ("a", "2026-11-23T10:00:00.000Z"),
@@ -884,15 +881,7 @@ mod tests {
 
     #[test]
     fn a_burst_stored_newest_first_after_an_unrelated_later_event_is_judged_on_its_own_span() {
-        let mut evaluator = Evaluator::new(sign_in_rule(
-            "Denied pushes",
-            Severity::High,
-            Condition::Count {
-                at_least: 5,
-                window: chrono::TimeDelta::minutes(10),
-            },
-            chrono::TimeDelta::minutes(10),
-        ));
+        let mut evaluator = count_in_ten_minutes(5);
         let at = |uuid: &str, t: &str| sign_in(uuid, t, "Paris", 48.86, 2.35);
         // One failure eleven days later is stored first, then a burst, newest first.
         evaluator.feed(&at("later", "2026-11-23T22:58:00.000Z"));
