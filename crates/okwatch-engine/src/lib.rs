@@ -5,6 +5,7 @@
 //! search as the console's URL and saved searches hold it, which every surface runs alike.
 
 pub mod activity;
+pub mod reports;
 pub mod rules;
 pub mod search_text;
 pub mod summary;
@@ -29,4 +30,7 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] okwatch_store::StoreError),
+    /// The question cannot be answered as asked (an unknown report, an empty period).
+    #[error("{0}")]
+    BadRequest(String),
 }

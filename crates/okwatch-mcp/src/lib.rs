@@ -10,6 +10,7 @@
 
 mod alerts;
 mod guide;
+mod reports;
 mod server;
 mod source;
 

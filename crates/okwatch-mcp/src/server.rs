@@ -53,9 +53,10 @@ impl OkwatchMcp {
         &self.source
     }
 
-    /// Every tool: the search and summary tools, and the alert tools of [`crate::alerts`].
+    /// Every tool: the search and summary tools, the alert tools of [`crate::alerts`] and the
+    /// report tools of [`crate::reports`].
     fn tools() -> rmcp::handler::server::router::tool::ToolRouter<OkwatchMcp> {
-        Self::tool_router() + Self::alert_tools()
+        Self::tool_router() + Self::alert_tools() + Self::report_tools()
     }
 }
 
@@ -89,6 +90,7 @@ impl From<okwatch_engine::EngineError> for ToolError {
     fn from(e: okwatch_engine::EngineError) -> Self {
         match e {
             okwatch_engine::EngineError::Store(e) => e.into(),
+            okwatch_engine::EngineError::BadRequest(m) => ToolError::Caller(m),
         }
     }
 }

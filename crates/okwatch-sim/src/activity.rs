@@ -34,10 +34,11 @@ pub struct Drawn {
 
 /// Builds the events of one day.
 pub struct DayBuilder<'a> {
-    org: &'a Org,
-    rng: Rng,
-    day_start_ms: i64,
-    out: Vec<Drawn>,
+    pub(crate) org: &'a Org,
+    pub(crate) rng: Rng,
+    pub(crate) seed: u64,
+    pub(crate) day_start_ms: i64,
+    pub(crate) out: Vec<Drawn>,
 }
 
 /// What an event is about, beyond its type.
@@ -167,6 +168,7 @@ impl<'a> DayBuilder<'a> {
         DayBuilder {
             org,
             rng: Rng::new(seed, day_number),
+            seed,
             day_start_ms: day_start.timestamp_millis(),
             out: Vec::new(),
         }
@@ -236,7 +238,7 @@ impl<'a> DayBuilder<'a> {
     }
 
     /// A time on this day at a local working hour for someone at `place`.
-    fn working_time(&mut self, place: &Place) -> i64 {
+    pub(crate) fn working_time(&mut self, place: &Place) -> i64 {
         // Mostly 8:00–18:00 local with a morning peak; a few late-evening sessions.
         let hour = if self.rng.chance(0.08) {
             19.0 + self.rng.unit() * 4.0
@@ -250,7 +252,7 @@ impl<'a> DayBuilder<'a> {
         self.day_start_ms + utc_ms
     }
 
-    fn any_time(&mut self) -> i64 {
+    pub(crate) fn any_time(&mut self) -> i64 {
         self.day_start_ms + self.rng.below(MS_PER_DAY as u64) as i64
     }
 
@@ -381,8 +383,8 @@ impl<'a> DayBuilder<'a> {
         }
     }
 
-    /// Everyone's ordinary working day.
-    pub fn ordinary_day(&mut self) {
+    /// Everyone's ordinary working day; answers whether it was a weekend.
+    pub fn ordinary_day(&mut self) -> bool {
         let org = self.org;
         let weekday = Utc
             .timestamp_millis_opt(self.day_start_ms)
@@ -407,9 +409,10 @@ impl<'a> DayBuilder<'a> {
         }
         self.admin_work(weekend);
         self.internet_noise();
+        weekend
     }
 
-    fn admin_origin(&self, admin: &'a User) -> Origin<'a> {
+    pub(crate) fn admin_origin(&self, admin: &'a User) -> Origin<'a> {
         Origin {
             ip: &admin.home_ip,
             place: admin.home,
@@ -418,7 +421,7 @@ impl<'a> DayBuilder<'a> {
     }
 
     /// Routine administration: onboarding, app assignments, password and MFA changes.
-    fn admin_work(&mut self, weekend: bool) {
+    pub(crate) fn admin_work(&mut self, weekend: bool) {
         let org = self.org;
         let scale = org.users.len() as f64;
         let busy = if weekend { 0.1 } else { 1.0 };

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod incidents;
 pub mod org;
 pub mod rng;
+pub mod routine;
 pub mod server;
 
 pub use org::Org;
@@ -24,7 +25,7 @@ use okwatch_model::Timestamp;
 use serde_json::Value;
 
 /// Roughly how many events one person produces per calendar day (measured on the generator).
-pub const EVENTS_PER_USER_DAY: f64 = 7.5;
+pub const EVENTS_PER_USER_DAY: f64 = 13.0;
 
 /// How many people an org needs so that `events` span about `days` days.
 pub fn users_for(events: u64, days: u64) -> usize {
@@ -59,7 +60,8 @@ impl Generator {
     /// Every event drawn for the UTC day starting at `start` (which may spill past midnight).
     pub fn day(&self, start: Timestamp) -> Vec<Drawn> {
         let mut day = DayBuilder::new(&self.org, self.seed, day_start(start));
-        day.ordinary_day();
+        let weekend = day.ordinary_day();
+        day.routine(weekend);
         day.finish()
     }
 
@@ -242,6 +244,26 @@ mod tests {
             "sign-in failure rate {failure_rate}"
         );
         assert!(by_type["user.authentication.sso"] > by_type["user.session.start"] / 2);
+    }
+
+    /// Issue 17 measured a week of a 150-person org at 14 event types and 6.6 events per person
+    /// per day; real orgs show dozens of types a week and tens of events per person per day.
+    #[test]
+    fn a_week_holds_dozens_of_event_types_and_tens_of_events_a_person_a_day() {
+        let people = 150;
+        let events: Vec<Value> = Generator::new(8, people)
+            .between(end() - TimeDelta::days(7), end())
+            .collect();
+        let types: std::collections::BTreeSet<&str> = events
+            .iter()
+            .map(|e| e["eventType"].as_str().unwrap())
+            .collect();
+        assert!(types.len() >= 25, "{} types: {types:?}", types.len());
+        let per_person_day = events.len() as f64 / (people as f64 * 7.0);
+        assert!(
+            per_person_day >= 10.0,
+            "{per_person_day} events a person a day"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! and an insert never holds up a search.
 
 mod accounts;
+mod aggregate;
 mod alerts;
 mod keyword_index;
 mod notifications;
@@ -419,6 +420,18 @@ impl Store for DuckDbStore {
         bucket: Bucket,
     ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
         read::count_by_time(&self.loan()?.reader(), query, bucket)
+    }
+
+    fn aggregate(
+        &self,
+        query: &EventQuery,
+        aggregation: &okwatch_store::Aggregation,
+    ) -> Result<Vec<okwatch_store::AggregateRow>, StoreError> {
+        let in_sql = aggregate::in_sql(&self.loan()?.reader(), query, aggregation)?;
+        match in_sql {
+            Some(rows) => Ok(rows),
+            None => okwatch_store::aggregate::aggregate_by_scan(self, query, aggregation),
+        }
     }
 
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {

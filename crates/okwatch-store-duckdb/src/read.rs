@@ -8,7 +8,6 @@ use super::sql::quote;
 use super::{db_err, micros_literal, FETCH_CHUNK, VERIFY_CHUNK};
 use ::duckdb::types::{TimeUnit, ValueRef};
 use ::duckdb::Connection;
-use chrono::{Datelike, DurationRound, TimeDelta};
 use okwatch_model::Timestamp;
 use okwatch_query::{resolve, AttrPath};
 use okwatch_store::layout::{column_for, reconstruct, Cell, Kind, COLUMNS};
@@ -132,16 +131,6 @@ fn read_events(
         }
     }
     Ok(seen)
-}
-
-fn truncate(t: Timestamp, bucket: Bucket) -> Timestamp {
-    let day = t.duration_trunc(TimeDelta::days(1)).unwrap_or(t);
-    match bucket {
-        Bucket::Hour => t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t),
-        Bucket::Day => day,
-        Bucket::Week => day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday())),
-        Bucket::Month => day - TimeDelta::days(i64::from(day.day0())),
-    }
 }
 
 /// The group key of one event for `count_by_field`, matching the SQL key expression.
@@ -484,7 +473,7 @@ pub(super) fn count_by_time(
         let mut extra = Vec::new();
         count_unsure(r, query, &plan, |e| {
             if let Some(t) = okwatch_model::published_of(e) {
-                extra.push(truncate(t, bucket));
+                extra.push(bucket.start_of(t));
             }
         })?;
         for t in extra {
@@ -608,7 +597,7 @@ fn event_published_micros(e: &StoredEvent) -> i64 {
 }
 
 /// SQL for the group key of `field`: the typed column, else the enclosing JSON text.
-fn group_key_sql(field: &AttrPath) -> Result<String, StoreError> {
+pub(super) fn group_key_sql(field: &AttrPath) -> Result<String, StoreError> {
     let dotted = field.dotted();
     let unsupported = || StoreError::UnsupportedGroupBy(dotted.clone());
     if dotted == "published" {

@@ -10,9 +10,11 @@
 //!   [`okwatch_query::Keywords::matches`], newest first unless asked otherwise;
 //! - `seq` grows with every stored batch, so it orders events by when okwatch stored them.
 
+pub mod aggregate;
 pub mod arrow_batch;
 pub mod layout;
 
+pub use aggregate::{AggregateRow, Aggregation, Key};
 pub use layout::EventRow;
 
 /// Events encoded for storage, ready to be inserted in one transaction. Encoding is the
@@ -181,7 +183,8 @@ pub struct InsertOutcome {
 }
 
 /// Time bucket for histograms.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Bucket {
     /// Hourly.
     Hour,
@@ -201,6 +204,18 @@ impl Bucket {
             Bucket::Day => "day",
             Bucket::Week => "week",
             Bucket::Month => "month",
+        }
+    }
+
+    /// The start of the bucket holding `t` (UTC; weeks start on Monday).
+    pub fn start_of(self, t: Timestamp) -> Timestamp {
+        use chrono::{Datelike, DurationRound, TimeDelta};
+        let day = t.duration_trunc(TimeDelta::days(1)).unwrap_or(t);
+        match self {
+            Bucket::Hour => t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t),
+            Bucket::Day => day,
+            Bucket::Week => day - TimeDelta::days(i64::from(day.weekday().num_days_from_monday())),
+            Bucket::Month => day - TimeDelta::days(i64::from(day.day0())),
         }
     }
 }
@@ -352,6 +367,15 @@ pub trait Store: Send + Sync {
         query: &EventQuery,
         bucket: Bucket,
     ) -> Result<Vec<(Timestamp, u64)>, StoreError>;
+    /// Events counted, or their distinct values counted, per group and time bucket (see
+    /// [`aggregate`]). By default, one [`Store::scan`] aggregated in memory.
+    fn aggregate(
+        &self,
+        query: &EventQuery,
+        aggregation: &Aggregation,
+    ) -> Result<Vec<AggregateRow>, StoreError> {
+        aggregate::aggregate_by_scan(self, query, aggregation)
+    }
     /// One event by uuid (the newest, if test data reuses a uuid).
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError>;
     /// Deletes events published before `cutoff`; returns how many.

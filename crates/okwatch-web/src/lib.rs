@@ -12,9 +12,12 @@ pub mod export;
 pub mod map;
 mod notifications;
 mod pages;
+mod report_chart;
+mod reports;
 pub mod rest;
 mod rest_alerts;
 mod rest_manage;
+mod rest_reports;
 mod rest_rules;
 mod rules;
 pub mod saved;
@@ -222,6 +225,9 @@ pub fn router(state: WebState) -> Router {
         .route("/map", get(map::map))
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
+        .route("/reports", get(reports::list))
+        .route("/reports/{id}", get(reports::one))
+        .route("/reports/{id}/export.csv", get(reports::csv))
         .route("/rules", get(rules::list).post(rules::create))
         .route("/rules/new", get(rules::new_page))
         .route("/rules/{id}", get(rules::one).post(rules::save))
@@ -273,6 +279,11 @@ pub fn router(state: WebState) -> Router {
         .route(
             &format!("{}/tokens/{{id}}", rest::BASE),
             axum::routing::delete(rest_manage::tokens_delete),
+        )
+        .route(&format!("{}/reports", rest::BASE), get(rest_reports::list))
+        .route(
+            &format!("{}/reports/{{id}}", rest::BASE),
+            get(rest_reports::one),
         )
         .route(&format!("{}/alerts", rest::BASE), get(rest_alerts::list))
         .route(

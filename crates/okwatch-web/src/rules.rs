@@ -200,6 +200,7 @@ async fn try_out(state: &WebState, id: String) -> Result<TryOut, WebError> {
         let since = chrono::Utc::now() - chrono::TimeDelta::days(TRY_DAYS);
         backtest(store.as_ref(), &[rule], Some(since), None).map_err(|e| match e {
             okwatch_engine::EngineError::Store(e) => e,
+            okwatch_engine::EngineError::BadRequest(m) => okwatch_store::StoreError::Invalid(m),
         })
     })
     .await?;

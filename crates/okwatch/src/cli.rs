@@ -64,6 +64,34 @@ pub enum Command {
     /// Detection rules: list, check, import and export them; run them over stored history
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Run a report over a period: sign-ins, failures, MFA, devices, lifecycle, app access,
+    /// admin activity, roles, policies, passwords, suspicious activity, usage
+    ///
+    /// Each figure is compared with the previous period of the same length. Without a name,
+    /// lists the reports.
+    Report(ReportArgs),
+}
+
+/// `okwatch report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report (`okwatch report` lists them)
+    pub name: Option<String>,
+    /// Start: ISO 8601, relative (-7d) or `all` for all history
+    #[arg(long, default_value = "-30d")]
+    pub since: String,
+    /// End (exclusive) [default: now]
+    #[arg(long, default_value = "")]
+    pub until: String,
+    /// Only this org
+    #[arg(long)]
+    pub org: Option<String>,
+    /// `table` for people, `csv` for spreadsheets, `json` for programs
+    #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
+    pub format: String,
+    /// Do not compare with the previous period
+    #[arg(long)]
+    pub no_compare: bool,
 }
 
 /// `okwatch rules`.
@@ -430,6 +458,10 @@ pub struct BenchArgs {
     /// clean activity per rule, and events judged per second
     #[arg(long, conflicts_with_all = ["backfill", "console"])]
     pub detections: bool,
+    /// Measure the reports instead: every report over the last 90 days and over all history
+    /// of --events generated events, as the engine's time (what the server spends)
+    #[arg(long, conflicts_with_all = ["backfill", "console", "detections"])]
+    pub reports: bool,
     /// With --detections: people in the simulated org
     #[arg(long, default_value_t = 2_000)]
     pub users: usize,

@@ -464,7 +464,18 @@ fn the_demo_fills_a_store_of_its_own_and_tours_it() {
                     .any(|u| own.contains(&u.as_str().unwrap()))
             })
             .collect();
-        assert_eq!(raised.len(), 1, "{}: {raised:?}", incident["summary"]);
+        // One alert per incident; a sign-in from far away is impossible travel both from the
+        // sign-in before it and to the one after it, which may be two alerts.
+        let most = if rule == "okwatch.impossible_travel" {
+            2
+        } else {
+            1
+        };
+        assert!(
+            (1..=most).contains(&raised.len()),
+            "{}: {raised:?}",
+            incident["summary"]
+        );
         for field in ["severity", "group", "first", "last", "explanation"] {
             assert!(raised[0].get(field).is_some(), "{field} in {}", raised[0]);
         }

@@ -45,7 +45,8 @@ fn hostile_event() -> Value {
 
 fn start(dir: &std::path::Path) -> Server {
     let data = dir.join("data");
-    import_generated(&data, 3000, 11, "2026-11-30T00:00:00Z");
+    // About 13 people over 30 days: enough failures for several pages.
+    import_generated(&data, 5000, 11, "2026-11-30T00:00:00Z");
     let file = dir.join("hostile.ndjson");
     std::fs::write(&file, format!("{}\n", hostile_event())).unwrap();
     run({
@@ -170,7 +171,7 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
         assert!(lines[0].starts_with("published,eventType,"), "{csv}");
         assert!(lines[1].contains(",'=1+1,'@evil,"), "{csv}");
         let ndjson = export("/export.ndjson?since=all".into()).await;
-        assert_eq!(ndjson.lines().count(), 3001, "every event once");
+        assert_eq!(ndjson.lines().count(), 5001, "every event once");
         let uuids: std::collections::HashSet<String> = ndjson
             .lines()
             .map(|l| {
@@ -180,7 +181,7 @@ fn console_pages_need_a_user_escape_event_fields_and_check_csrf() {
                     .to_string()
             })
             .collect();
-        assert_eq!(uuids.len(), 3001);
+        assert_eq!(uuids.len(), 5001);
         let anonymous = client
             .get(format!("{base}/export.csv?since=all"))
             .send()
@@ -518,6 +519,8 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
                     "{id}",
                     if path.contains("/rules/") {
                         "okwatch.brute_force"
+                    } else if path.contains("/reports/") {
+                        "authentication"
                     } else {
                         "okwatch-1"
                     },
@@ -573,6 +576,21 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/alerts", "", [303, 200, 200, 200]),
             ("GET", "/api/okwatch/v1/alerts", "", [401, 200, 200, 200]),
             ("GET", "/rules", "", [303, 200, 200, 200]),
+            ("GET", "/reports", "", [303, 200, 200, 200]),
+            ("GET", "/reports/mfa?since=all", "", [303, 200, 200, 200]),
+            (
+                "GET",
+                "/reports/usage/export.csv?since=-7d",
+                "",
+                [303, 200, 200, 200],
+            ),
+            ("GET", "/reports/nonesuch", "", [303, 404, 404, 404]),
+            (
+                "GET",
+                "/api/okwatch/v1/reports/lifecycle",
+                "",
+                [401, 200, 200, 200],
+            ),
             (
                 "GET",
                 "/rules/okwatch.brute_force",

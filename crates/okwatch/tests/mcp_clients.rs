@@ -196,7 +196,9 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
             "get_alert",
             "get_event",
             "list_alerts",
+            "list_reports",
             "list_saved_searches",
+            "run_report",
             "run_saved_search",
             "search_events",
             "user_activity"
@@ -206,6 +208,25 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
     assert_eq!(answers["tools_described"], true, "{transport}");
     assert_eq!(answers["required"]["get_event"], json!(["uuid"]));
     assert_eq!(answers["required"]["failed_sign_ins"], json!(["group_by"]));
+    assert_eq!(answers["required"]["run_report"], json!(["report"]));
+
+    // Reports: the list, and one run whose failed sign-ins are the store's count.
+    assert_eq!(answers["reports"]["reports"].as_array().unwrap().len(), 12);
+    let report = &answers["report"];
+    assert_eq!(report["figures"][1]["label"], "Failed sign-ins", "{report}");
+    assert_eq!(
+        report["figures"][1]["current"]["value"], e.failed,
+        "{transport}: {report}"
+    );
+    let unknown = &answers["report_unknown"];
+    assert_eq!(unknown["is_error"], true, "{unknown}");
+    assert!(
+        unknown["text"]
+            .as_str()
+            .unwrap()
+            .contains("failed_sign_ins"),
+        "{unknown}"
+    );
 
     // search_events: the total, then two pages that are the store's newest 14, in order.
     let page1 = &answers["page1"];

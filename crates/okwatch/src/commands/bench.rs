@@ -101,6 +101,9 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     if args.detections {
         return super::bench_detections::run(args);
     }
+    if args.reports {
+        return super::bench_reports::run(data_dir, args);
+    }
     let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
     let ndjson = generated(&dir, args.events, args.seed)?;
     let file_bytes = std::fs::metadata(&ndjson)?.len();

@@ -4,6 +4,7 @@ mod bench;
 mod bench_backfill;
 mod bench_console;
 mod bench_detections;
+mod bench_reports;
 mod config;
 mod demo;
 mod generate;
@@ -12,6 +13,7 @@ mod import;
 pub mod local;
 mod mcp;
 pub mod remote;
+mod report;
 mod rules;
 pub mod search;
 mod serve;
@@ -96,6 +98,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Sim(args) => sim::run(&args),
         Command::Token(command) => token::run(&data_dir, command),
         Command::Rules(command) => rules::run(&data_dir, command),
+        Command::Report(args) => report::run(&data_dir, &args),
     }
 }
 

@@ -4,7 +4,7 @@
 //! meanwhile, so while `serve` runs, `okwatch search`, `stats` and `okwatch mcp` ask it instead:
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
-//! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,get,stats,saved_searches,
+//! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,aggregate,get,stats,saved_searches,
 //! alerts,alert,alert_counts,rules}`).
 
 use super::local::{self, LocalServer};
@@ -179,6 +179,10 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
             let name: String = field(&body, "bucket")?;
             let bucket = bucket_of(&name).ok_or_else(|| bad(format!("unknown bucket `{name}`")))?;
             json!({ "buckets": store.count_by_time(&query()?, bucket).map_err(store_error)? })
+        }
+        "aggregate" => {
+            let aggregation: okwatch_store::Aggregation = field(&body, "aggregation")?;
+            json!({ "rows": store.aggregate(&query()?, &aggregation).map_err(store_error)? })
         }
         "get" => {
             let org: Option<String> = field(&body, "org")?;
@@ -371,6 +375,19 @@ impl Store for RemoteStore {
         }
         let body = json!({ "query": WireQuery::of(query), "bucket": bucket.name() });
         Ok(self.call::<Buckets>("histogram", body)?.buckets)
+    }
+
+    fn aggregate(
+        &self,
+        query: &EventQuery,
+        aggregation: &okwatch_store::Aggregation,
+    ) -> Result<Vec<okwatch_store::AggregateRow>, StoreError> {
+        #[derive(Deserialize)]
+        struct Rows {
+            rows: Vec<okwatch_store::AggregateRow>,
+        }
+        let body = json!({ "query": WireQuery::of(query), "aggregation": aggregation });
+        Ok(self.call::<Rows>("aggregate", body)?.rows)
     }
 
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {
@@ -663,6 +680,14 @@ impl Store for LocalReader {
         bucket: Bucket,
     ) -> Result<Vec<(Timestamp, u64)>, StoreError> {
         self.with(|s| s.count_by_time(query, bucket))
+    }
+
+    fn aggregate(
+        &self,
+        query: &EventQuery,
+        aggregation: &okwatch_store::Aggregation,
+    ) -> Result<Vec<okwatch_store::AggregateRow>, StoreError> {
+        self.with(|s| s.aggregate(query, aggregation))
     }
 
     fn get(&self, org: Option<&str>, uuid: &str) -> Result<Option<StoredEvent>, StoreError> {

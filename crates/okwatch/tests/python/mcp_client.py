@@ -72,6 +72,9 @@ async def exercise(session, s):
     out["status"] = await call(session, "collection_status", {})
     out["saved_list"] = await call(session, "list_saved_searches", {})
     out["saved_run"] = await call(session, "run_saved_search", {"search": s["saved"], "limit": 7})
+    out["reports"] = await call(session, "list_reports", {})
+    out["report"] = await call(session, "run_report", {"report": "authentication", "since": since})
+    out["report_unknown"] = await call(session, "run_report", {"report": "logins"})
 
     resources = (await session.list_resources()).resources
     out["resources"] = sorted(str(r.uri) for r in resources)

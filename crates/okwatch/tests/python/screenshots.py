@@ -33,6 +33,8 @@ try:
                      "outcome.result%20eq%20%22FAILURE%22"),
         ("map", "/map?since=-30d&filter=eventType%20eq%20%22user.session.start%22"),
         ("saved", "/saved"),
+        ("report", "/reports/authentication?since=-30d"),
+        ("report-apps", "/reports/app_access?since=-30d"),
     ]
     for name, path in shots:
         driver.get(base + path)
