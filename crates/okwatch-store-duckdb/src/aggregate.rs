@@ -1,11 +1,11 @@
 //! Aggregates in SQL: one GROUP BY over the matching rows (regular and irregular), then a
-//! ranking of key combinations for `top`. When SQL cannot decide every row (a filter the
-//! evaluator must finish), the answer comes from the reference implementation instead, because
-//! distinct values cannot be merged from counts.
+//! ranking of key combinations for `top`. When some matching row is one SQL cannot decide (a
+//! filter the evaluator must finish), the answer comes from the reference implementation
+//! instead, because distinct values cannot be merged from counts.
 
 use super::db_err;
 use super::plan::{plan_query, union_all};
-use super::read::{group_key_sql, Reader};
+use super::read::{count_unsure, group_key_sql, Reader};
 use super::sql::quote;
 use okwatch_model::Timestamp;
 use okwatch_query::AttrPath;
@@ -31,7 +31,9 @@ pub(super) fn in_sql(
     aggregation: &Aggregation,
 ) -> Result<Option<Vec<AggregateRow>>, StoreError> {
     let plan = plan_query(r, query)?;
-    if !plan.exact {
+    // SQL answers the rows it can decide; rows only the evaluator can decide (irregular ones,
+    // a path SQL reads approximately) are almost always none, and then SQL's answer is whole.
+    if !plan.exact && count_unsure(r, query, &plan, |_| {})? > 0 {
         return Ok(None);
     }
     let mut select = Vec::new();

@@ -560,7 +560,7 @@ pub(super) fn stats(r: &Reader<'_>, path: Option<&Path>) -> Result<StoreStats, S
 
 /// Streams the rows SQL could not decide, verifies each, and hands the matching events to
 /// `each`; returns how many matched.
-fn count_unsure(
+pub(super) fn count_unsure(
     r: &Reader<'_>,
     query: &EventQuery,
     plan: &Plan,
