@@ -4,7 +4,7 @@
 //! the one before it.
 
 use chrono::{TimeDelta, TimeZone, Utc};
-use okwatch_engine::reports::{catalog, run_report, Linked, Measure, Period, Report};
+use okwatch_engine::reports::{catalog, render, run_report, Linked, Measure, Period, Report};
 use okwatch_engine::search_text::SearchText;
 use okwatch_model::Timestamp;
 use okwatch_store::{EventBatch, EventRow, Key, Store};
@@ -212,4 +212,73 @@ fn people_who_never_used_mfa_are_found() {
 fn an_empty_or_backwards_period_is_refused() {
     assert!(Period::new(end(), end(), false).is_err());
     assert!(Period::new(end(), end() - TimeDelta::days(1), false).is_err());
+}
+
+#[test]
+fn the_suspicious_activity_report_counts_the_alerts_raised_in_its_period() {
+    use okwatch_store::{AlertRecord, AlertStore};
+    let store = DuckDbStore::open_in_memory().unwrap();
+    let alert = |id: &str, rule: &str, days_before_end: i64| AlertRecord {
+        id: id.into(),
+        rule: rule.into(),
+        severity: "high".into(),
+        group: "someone@example.com".into(),
+        first: okwatch_model::format_timestamp(end() - TimeDelta::days(days_before_end)),
+        last: okwatch_model::format_timestamp(end() - TimeDelta::days(days_before_end)),
+        events: vec!["e1".into()],
+        explanation: "why".into(),
+        status: "open".into(),
+        raised: okwatch_model::format_timestamp(end()),
+        assignee: None,
+    };
+    for a in [
+        alert("a1", "okwatch.password_spray", 1),
+        alert("a2", "okwatch.password_spray", 3),
+        alert("a3", "okwatch.brute_force", 2),
+        // The week before, and long before: only the first is compared with.
+        alert("a4", "okwatch.brute_force", 9),
+        alert("a5", "okwatch.brute_force", 40),
+    ] {
+        store.put_alert(&a).unwrap();
+    }
+    let spec = catalog::find("suspicious").unwrap();
+    let period = Period::new(end() - TimeDelta::days(7), end(), true).unwrap();
+    // Other reports show no alerts.
+    let mut other = run_report(&store, &catalog::find("mfa").unwrap(), &period, None).unwrap();
+    okwatch_engine::reports::alerts::attach(&mut other, &store).unwrap();
+    assert!(other.alerts.is_none());
+    let mut report = run_report(&store, &spec, &period, None).unwrap();
+    // The compared period needs stored history; pretend it is there.
+    report.previous = Some((period.since - TimeDelta::days(7), period.since));
+    okwatch_engine::reports::alerts::attach(&mut report, &store).unwrap();
+    let alerts = report
+        .alerts
+        .expect("the suspicious activity report shows alerts");
+    assert_eq!(alerts.total, 3);
+    assert_eq!(alerts.previous, Some(1));
+    let rows: Vec<(&str, &str, u64, Option<u64>)> = alerts
+        .rows
+        .iter()
+        .map(|r| (r.rule.as_str(), r.name.as_str(), r.count, r.previous))
+        .collect();
+    assert_eq!(rows[0].0, "okwatch.password_spray");
+    assert_eq!((rows[0].2, rows[0].3), (2, Some(0)));
+    assert_eq!(rows[1].0, "okwatch.brute_force");
+    assert_eq!((rows[1].2, rows[1].3), (1, Some(1)));
+    assert_ne!(rows[0].1, rows[0].0, "shipped detections are shown by name");
+    assert!(alerts.rows[0]
+        .href
+        .starts_with("/alerts?status=all&min=info&since="));
+    assert!(alerts.rows[0]
+        .href
+        .ends_with("&rule=okwatch%2Epassword%5Fspray"));
+    // Text and CSV carry them.
+    assert!(render::text(&report_with(alerts.clone())).contains("Alerts raised by okwatch: 3"));
+    assert!(render::csv(&report_with(alerts)).contains("alerts raised,Alerts,"));
+
+    fn report_with(alerts: okwatch_engine::reports::alerts::AlertsRaised) -> Report {
+        let mut report = run("suspicious", 7);
+        report.alerts = Some(alerts);
+        report
+    }
 }

@@ -65,14 +65,16 @@ impl OkwatchMcp {
                 .filter(|o| !o.is_empty());
             let report = self
                 .source()
-                .with(move |store| {
+                .with_alerts(move |alerts, store, _| {
                     let oldest = if since.trim() == "all" {
                         store.stats()?.oldest
                     } else {
                         None
                     };
                     let period = Period::parse(&since, &until, chrono::Utc::now(), oldest, true)?;
-                    run_report(store, &spec, &period, org.as_deref()).map_err(ToolError::from)
+                    let mut report = run_report(store, &spec, &period, org.as_deref())?;
+                    okwatch_engine::reports::alerts::attach(&mut report, alerts)?;
+                    Ok::<_, ToolError>(report)
                 })
                 .await?;
             serde_json::to_value(report).map_err(|e| ToolError::Store(e.to_string()))

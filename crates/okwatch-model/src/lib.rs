@@ -4,6 +4,7 @@
 //! speaks these types.
 
 pub mod category;
+pub mod csv;
 pub mod event;
 pub mod field;
 pub mod schema;

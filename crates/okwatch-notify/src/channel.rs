@@ -41,6 +41,12 @@ pub enum Target {
     },
     /// E-mail.
     Email(Smtp),
+    /// Files in a directory on okwatch's machine (an archive, or a folder another tool picks
+    /// up): an alert as JSON; a report as CSV, JSON and HTML.
+    Directory {
+        /// The directory; made if missing.
+        path: std::path::PathBuf,
+    },
 }
 
 /// An SMTP server and the addresses.
@@ -80,6 +86,7 @@ impl Target {
             Target::Webhook { .. } => "webhook",
             Target::Slack { .. } => "slack",
             Target::Email(_) => "email",
+            Target::Directory { .. } => "directory",
         }
     }
 
@@ -96,6 +103,7 @@ impl Target {
             Target::Email(smtp) => {
                 format!("{} via {}:{}", smtp.to.join(", "), smtp.host, smtp.port)
             }
+            Target::Directory { path } => path.display().to_string(),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Notifications: alerts told to people where they work — a generic webhook (JSON), Slack (its
-//! incoming-webhook format) and e-mail over SMTP.
+//! Notifications: alerts and scheduled reports told to people where they work — a generic
+//! webhook (JSON), Slack (its incoming-webhook format), e-mail over SMTP, and files in a
+//! directory.
 //!
 //! Nothing is sent from where an alert is raised. A notification is first queued in the store
 //! ([`okwatch_store::Notifications`]), then a worker ([`worker::run`]) delivers what is due,
@@ -9,7 +10,10 @@
 pub mod channel;
 pub mod deliver;
 pub mod message;
+pub mod report;
+pub mod schedule;
 pub mod worker;
 
 pub use channel::{Channel, Smtp, Target, Tls};
+pub use report::{queue_report, ReportMail};
 pub use worker::{queue_alert, queue_test};

@@ -1,8 +1,20 @@
 //! What a notification says, per channel: the same facts — severity, detection, who or what,
 //! when, how many events, what to do, where to look — in each channel's format.
 
+use crate::report::ReportMail;
 use okwatch_store::AlertRecord;
 use serde_json::{json, Value};
+
+/// What a queued notification holds: a report (tried first: its fields are its own) or an
+/// alert.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Payload {
+    /// A scheduled report.
+    Report(Box<ReportMail>),
+    /// An alert (or a channel test).
+    Alert(Box<Told>),
+}
 
 /// What a notification carries: the alert, the detection's name and runbook, and links.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

@@ -3,7 +3,7 @@
 
 use crate::channel::Channel;
 use crate::deliver::deliver;
-use crate::message::Told;
+use crate::message::{Payload, Told};
 use chrono::{DateTime, Utc};
 use okwatch_store::{
     AlertRecord, AttemptOutcome, DeliveryAttempt, NotificationRecord, Notifications, StoreError,
@@ -112,8 +112,8 @@ async fn attempt(channels: &[Channel], n: &NotificationRecord) -> AttemptOutcome
             retry_at: None,
         };
     };
-    let result = match serde_json::from_str::<Told>(&n.payload) {
-        Ok(told) => deliver(channel, &told).await,
+    let result = match serde_json::from_str::<Payload>(&n.payload) {
+        Ok(payload) => deliver(channel, &payload).await,
         Err(e) => Err(format!("the queued notification cannot be read: {e}")),
     };
     let now = Utc::now();

@@ -21,6 +21,7 @@ mod plan;
 mod read;
 mod rules;
 mod saved;
+mod schedules;
 pub mod sql;
 mod write;
 
@@ -269,6 +270,7 @@ impl DuckDbStore {
              {}
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
@@ -277,6 +279,7 @@ impl DuckDbStore {
             saved::CREATE_SQL,
             notifications::CREATE_SQL,
             rules::CREATE_SQL,
+            schedules::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

@@ -153,6 +153,13 @@ impl Notifications for DuckDbStore {
         self.select_notifications(&format!("ORDER BY created DESC, id LIMIT {limit}"), &[])
     }
 
+    fn notification(&self, id: &str) -> Result<Option<NotificationRecord>, StoreError> {
+        Ok(self
+            .select_notifications("WHERE id = ?", &[&id])?
+            .into_iter()
+            .next())
+    }
+
     fn delivery_attempts(&self, id: &str) -> Result<Vec<DeliveryAttempt>, StoreError> {
         let loan = self.loan()?;
         let conn = loan.reader().conn;

@@ -583,6 +583,8 @@ pub trait Notifications: Send + Sync {
     fn notifications(&self, limit: usize) -> Result<Vec<NotificationRecord>, StoreError>;
     /// One notification's attempts, oldest first.
     fn delivery_attempts(&self, id: &str) -> Result<Vec<DeliveryAttempt>, StoreError>;
+    /// One notification, by id.
+    fn notification(&self, id: &str) -> Result<Option<NotificationRecord>, StoreError>;
 }
 
 /// A person who signs in to the console. The password is kept only as a PHC hash string.
@@ -671,4 +673,83 @@ pub trait SavedSearches: Send + Sync {
     /// Saves `defaults` once in the store's life (not again after users delete them); whether
     /// this call saved them.
     fn seed_saved_searches(&self, defaults: &[SavedSearch]) -> Result<bool, StoreError>;
+}
+
+/// A report sent on a schedule: which report, when, where to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScheduleRecord {
+    /// Stable id.
+    pub id: String,
+    /// What people call it.
+    pub name: String,
+    /// The report's id (`failed_sign_ins`).
+    pub report: String,
+    /// When it runs: `daily 08:00`, `weekly mon 08:00`, `monthly 1 08:00`, `cron 0 8 * * 1-5`.
+    pub cadence: String,
+    /// The IANA time zone of the cadence's times.
+    pub timezone: String,
+    /// Only this org's events (all orgs when `None`).
+    pub org: Option<String>,
+    /// The notification channels it is delivered to, by name.
+    pub channels: Vec<String>,
+    /// E-mail recipients in place of the e-mail channels' own (empty: the channels').
+    pub recipients: Vec<String>,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Who made it.
+    pub owner: String,
+    /// When it was made (ISO 8601).
+    pub created: String,
+    /// When it was last changed.
+    pub updated: String,
+    /// Runs are due at the cadence's times after this (ISO 8601): its creation, the last
+    /// scheduled run's time, or the moment its cadence changed. It only moves forward.
+    pub anchor: String,
+}
+
+/// One run of a schedule: the period it reported on and the notifications it queued.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReportRun {
+    /// Stable id: the schedule and the time it was due (or started, for "run now").
+    pub id: String,
+    /// The schedule's id.
+    pub schedule: String,
+    /// `schedule`, `catch-up` (due while okwatch was down) or `manual` (run now).
+    pub trigger: String,
+    /// When it started (ISO 8601).
+    pub started: String,
+    /// The period reported on.
+    pub since: String,
+    /// Its end.
+    pub until: String,
+    /// `queued` (deliveries handed to the notification queue) or `failed`.
+    pub status: String,
+    /// What happened, in words.
+    pub detail: String,
+    /// The notifications queued, by id (their delivery log says what became of them).
+    pub deliveries: Vec<String>,
+    /// Who asked, for a manual run.
+    pub by: Option<String>,
+}
+
+/// Report schedules and their run history.
+pub trait ReportSchedules: Send + Sync {
+    /// Every schedule, by name.
+    fn schedules(&self) -> Result<Vec<ScheduleRecord>, StoreError>;
+    /// One schedule.
+    fn schedule(&self, id: &str) -> Result<Option<ScheduleRecord>, StoreError>;
+    /// Creates or replaces a schedule; the stored anchor is kept when it is later than the
+    /// given one (a run that finished meanwhile is not run again).
+    fn put_schedule(&self, schedule: &ScheduleRecord) -> Result<(), StoreError>;
+    /// Removes a schedule and its history; whether there was one.
+    fn delete_schedule(&self, id: &str) -> Result<bool, StoreError>;
+    /// Records a run and, for a scheduled one, moves the schedule's anchor to `due`, in one
+    /// transaction.
+    fn record_run(&self, run: &ReportRun, due: Option<&str>) -> Result<(), StoreError>;
+    /// A schedule's runs (every schedule's when `None`), newest first, at most `limit`.
+    fn report_runs(
+        &self,
+        schedule: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ReportRun>, StoreError>;
 }

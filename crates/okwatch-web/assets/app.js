@@ -176,3 +176,27 @@ if (live) {
   });
   window.addEventListener("scroll", () => { if (window.scrollY <= 80 && waiting.length) show(); });
 }
+// A schedule's form shows only the fields its cadence uses; a new schedule starts in the
+// browser's own time zone.
+for (const form of document.querySelectorAll("form.schedule-form")) {
+  const every = form.querySelector("select[name=every]");
+  const show = () => {
+    const kind = every.value;
+    const visible = {
+      "when-weekly": kind === "weekly",
+      "when-monthly": kind === "monthly",
+      "when-time": kind !== "cron",
+      "when-cron": kind === "cron",
+    };
+    for (const [cls, on] of Object.entries(visible)) {
+      for (const el of form.getElementsByClassName(cls)) el.hidden = !on;
+    }
+  };
+  every.addEventListener("change", show);
+  show();
+  const zone = form.querySelector("input[data-local-zone]");
+  const fresh = form.getAttribute("action") === "/reports/schedules";
+  if (zone && fresh && zone.value === "UTC") {
+    try { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (_) { /* keep UTC */ }
+  }
+}

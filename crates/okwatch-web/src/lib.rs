@@ -19,8 +19,10 @@ mod rest_alerts;
 mod rest_manage;
 mod rest_reports;
 mod rest_rules;
+mod rest_schedules;
 mod rules;
 pub mod saved;
+pub mod schedules;
 pub mod search;
 pub mod tokens;
 mod users;
@@ -35,7 +37,8 @@ use axum::routing::get;
 use axum::Router;
 use okwatch_okta::server::Authenticate;
 use okwatch_store::{
-    Accounts, AlertStore, Notifications, RuleStore, SavedSearches, Store, StoreError,
+    Accounts, AlertStore, Notifications, ReportSchedules, RuleStore, SavedSearches, Store,
+    StoreError,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +73,8 @@ pub struct WebState {
     pub notifications: Arc<dyn Notifications>,
     /// The configured notification channels.
     pub channels: Arc<Vec<okwatch_notify::Channel>>,
+    /// Report schedules, their runs, and what running one needs (events, the queue).
+    pub reporting: Arc<dyn okwatch_notify::schedule::ScheduleStore>,
     /// The console's address as people reach it (links in notifications).
     pub public_url: Option<String>,
 }
@@ -81,10 +86,18 @@ impl WebState {
     /// A console over `store`: its events, users and saved searches.
     pub fn new<S>(store: Arc<S>, secure_cookies: bool) -> Self
     where
-        S: Store + Accounts + SavedSearches + AlertStore + Notifications + RuleStore + 'static,
+        S: Store
+            + Accounts
+            + SavedSearches
+            + AlertStore
+            + Notifications
+            + RuleStore
+            + ReportSchedules
+            + 'static,
     {
         WebState {
             store: store.clone(),
+            reporting: store.clone(),
             rules: store.clone(),
             accounts: store.clone(),
             alerts: store.clone(),
@@ -226,6 +239,22 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
         .route("/reports", get(reports::list))
+        .route(
+            "/reports/schedules",
+            get(schedules::list).post(schedules::create),
+        )
+        .route(
+            "/reports/schedules/{id}",
+            get(schedules::one).post(schedules::save),
+        )
+        .route(
+            "/reports/schedules/{id}/run",
+            axum::routing::post(schedules::run),
+        )
+        .route(
+            "/reports/schedules/{id}/delete",
+            axum::routing::post(schedules::remove),
+        )
         .route("/reports/{id}", get(reports::one))
         .route("/reports/{id}/export.csv", get(reports::csv))
         .route("/rules", get(rules::list).post(rules::create))
@@ -284,6 +313,20 @@ pub fn router(state: WebState) -> Router {
         .route(
             &format!("{}/reports/{{id}}", rest::BASE),
             get(rest_reports::one),
+        )
+        .route(
+            &format!("{}/schedules", rest::BASE),
+            get(rest_schedules::list).post(rest_schedules::create),
+        )
+        .route(
+            &format!("{}/schedules/{{id}}", rest::BASE),
+            get(rest_schedules::one)
+                .put(rest_schedules::replace)
+                .delete(rest_schedules::remove),
+        )
+        .route(
+            &format!("{}/schedules/{{id}}/run", rest::BASE),
+            axum::routing::post(rest_schedules::run),
         )
         .route(&format!("{}/alerts", rest::BASE), get(rest_alerts::list))
         .route(

@@ -71,6 +71,7 @@ impl Asked {
 pub(crate) async fn run(state: &WebState, id: &str, asked: &Asked) -> Result<Report, WebError> {
     let spec = catalog::find(id).ok_or_else(|| WebError::NotFound(format!("no report `{id}`")))?;
     let store: Arc<dyn okwatch_store::Store> = state.store.clone();
+    let alerts = state.alerts.clone();
     let asked = asked.clone();
     tokio::task::spawn_blocking(move || -> Result<Report, EngineError> {
         let oldest = if asked.since == "all" {
@@ -80,7 +81,9 @@ pub(crate) async fn run(state: &WebState, id: &str, asked: &Asked) -> Result<Rep
         };
         let period = Period::parse(&asked.since, &asked.until, chrono::Utc::now(), oldest, true)?;
         let org = (!asked.org.is_empty()).then_some(asked.org.as_str());
-        run_report(store.as_ref(), &spec, &period, org)
+        let mut report = run_report(store.as_ref(), &spec, &period, org)?;
+        okwatch_engine::reports::alerts::attach(&mut report, alerts.as_ref())?;
+        Ok(report)
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?
@@ -128,6 +131,11 @@ struct Number {
 
 impl Number {
     fn new(value: u64, search: &str, previous: Option<u64>) -> Number {
+        Number::linked(value, explorer(search), previous)
+    }
+
+    /// A number whose link is not an explorer search (alerts).
+    fn linked(value: u64, href: String, previous: Option<u64>) -> Number {
         let (change, direction) = match previous {
             Some(p) => {
                 let text = render::change_text(value, p);
@@ -143,7 +151,7 @@ impl Number {
         };
         Number {
             value,
-            href: explorer(search),
+            href,
             previous,
             change,
             direction,
@@ -219,7 +227,7 @@ pub(crate) async fn one(
             ),
         })
         .collect();
-    let tables = report
+    let mut tables: Vec<TableView> = report
         .tables
         .iter()
         .map(|t| TableView {
@@ -271,6 +279,22 @@ pub(crate) async fn one(
                 .into()
         }
     };
+    // okwatch's own alerts, each count opening the alerts list over the period.
+    if let Some(alerts) = &report.alerts {
+        tables.push(TableView {
+            title: format!("Alerts raised by okwatch ({})", alerts.total),
+            columns: vec!["Detection".into()],
+            measure: "Alerts".into(),
+            rows: alerts
+                .rows
+                .iter()
+                .map(|r| RowView {
+                    keys: vec![r.name.clone()],
+                    number: Number::linked(r.count, r.href.clone(), r.previous),
+                })
+                .collect(),
+        });
+    }
     // Where app sign-ins came from, on the explorer's map.
     let map =
         (report.id == "app_access").then(|| format!("/map?{}", report.figures[0].current.search));

@@ -31,14 +31,7 @@ pub fn field_text(event: &Value, path: &str) -> String {
         .join(", ")
 }
 
-/// Quotes a CSV cell when it needs it (RFC 4180).
-pub fn csv_cell(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
+pub use okwatch_model::csv::cell as csv_cell;
 
 /// Writes one CSV record.
 pub fn write_csv_row(out: &mut dyn Write, cells: &[String]) -> io::Result<()> {

@@ -509,8 +509,11 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
         let (status, doc) = get("/api/okwatch/v1/openapi.json".into(), false).await;
         assert_eq!(status, 200);
         for (path, methods) in doc["paths"].as_object().unwrap() {
-            // (An alert's id is the one route whose example would need an alert.)
-            if methods.get("get").is_none() || path.ends_with("/alerts/{id}") {
+            // (An alert's and a schedule's ids are the routes whose example would need one.)
+            if methods.get("get").is_none()
+                || path.ends_with("/alerts/{id}")
+                || path.ends_with("/schedules/{id}")
+            {
                 continue;
             }
             let path = path
@@ -585,6 +588,21 @@ fn every_route_answers_each_role_as_the_role_table_says() {
                 [303, 200, 200, 200],
             ),
             ("GET", "/reports/nonesuch", "", [303, 404, 404, 404]),
+            ("GET", "/reports/schedules", "", [303, 200, 200, 200]),
+            // No channel is configured here: the form comes back with the reason.
+            (
+                "POST",
+                "/reports/schedules",
+                "csrf={csrf}&name=Weekly&report=mfa&every=daily&at=08%3A00&timezone=UTC",
+                [303, 403, 400, 400],
+            ),
+            (
+                "GET",
+                "/reports/schedules/nonesuch",
+                "",
+                [303, 404, 404, 404],
+            ),
+            ("GET", "/api/okwatch/v1/schedules", "", [401, 200, 200, 200]),
             (
                 "GET",
                 "/api/okwatch/v1/reports/lifecycle",

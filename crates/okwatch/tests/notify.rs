@@ -11,11 +11,10 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{console_session, create_token, python_with, Server};
+use support::{console_session, create_token, Server, Smtp};
 
 const HOOK_SECRET: &str = "notify-test-hook-secret";
 const SIGNING: &str = "notify-test-signing-key";
@@ -59,51 +58,6 @@ async fn receive(
             (StatusCode::SERVICE_UNAVAILABLE, "down for maintenance")
         }
         _ => (StatusCode::OK, "ok"),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// aiosmtpd, a real SMTP server, keeping each message it receives as a file in `maildir/new`.
-struct Smtp {
-    child: Child,
-    port: u16,
-}
-
-impl Smtp {
-    fn start(maildir: &Path) -> Smtp {
-        let python = python_with("smtp-venv", "aiosmtpd==1.4.6", "aiosmtpd");
-        let port = free_port();
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("aiosmtpd starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "aiosmtpd did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Smtp { child, port }
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -102,7 +102,17 @@ fn a_browser_opens_a_report_follows_its_numbers_and_downloads_its_csv() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     import_generated(&data, 8_000, 9, "2026-11-30T00:00:00Z");
-    let server = Server::start_with(&data, &[("OKWATCH_ADMIN_PASSWORD", PASSWORD)]);
+    // One channel, a directory, for scheduled reports.
+    let outbox = dir.path().join("outbox");
+    let server = Server::start_with_config(
+        &data,
+        dir.path(),
+        &format!(
+            "[[notify]]\nname = \"archive\"\nkind = \"directory\"\npath = \"{}\"\n",
+            outbox.display()
+        ),
+        &[("OKWATCH_ADMIN_PASSWORD", PASSWORD)],
+    );
     // The report command, through the running server, agrees with it.
     let through_server = report_json(&data, "failed_sign_ins");
     let seen = python_json(
@@ -148,5 +158,28 @@ fn a_browser_opens_a_report_follows_its_numbers_and_downloads_its_csv() {
         body.contains(&format!("\r\nTop accounts,Failures,{key},")),
         "{body}"
     );
+    // Scheduled from the report's page: the form starts with the report, the browser's
+    // time zone, and only the fields its cadence uses; "Run now" writes the files.
+    assert_eq!(seen["schedule_name"], "Failed sign-ins, weekly");
+    assert!(!seen["schedule_zone"].as_str().unwrap().is_empty());
+    assert_eq!(seen["weekday_shown"], false);
+    assert_eq!(seen["time_shown"], true);
+    assert!(
+        seen["schedule_when"]
+            .as_str()
+            .unwrap()
+            .contains("every day at 08:00"),
+        "{seen}"
+    );
+    let run = seen["run_row"].as_str().unwrap();
+    assert!(
+        run.contains("manual by admin") && run.contains("archive: sent"),
+        "{run}"
+    );
+    let files: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
     assert_eq!(seen["console_errors"], serde_json::json!([]), "{seen}");
 }

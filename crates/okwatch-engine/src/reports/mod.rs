@@ -5,7 +5,10 @@
 //! produced it, so a surface can link each figure to its events and a test can hold each figure
 //! to the count of that search.
 
+pub mod alerts;
+pub mod cadence;
 pub mod catalog;
+pub mod email;
 pub mod render;
 mod run;
 
@@ -213,6 +216,10 @@ pub struct Report {
     pub chart: Chart,
     /// The breakdowns.
     pub tables: Vec<Table>,
+    /// okwatch's own alerts in the period (the suspicious activity report), once attached
+    /// with [`alerts::attach`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<alerts::AlertsRaised>,
 }
 
 /// The search behind a number: `filter` over `[since, until)` in `org`.

@@ -2,6 +2,7 @@
 //! CLI, the console's download and scheduled deliveries.
 
 use super::{Linked, Report};
+use okwatch_model::csv::cell as field;
 use okwatch_model::format_timestamp;
 use std::fmt::Write;
 
@@ -111,22 +112,16 @@ pub fn text(report: &Report) -> String {
             let _ = writeln!(out, "  {}", line.join("  ").trim_end());
         }
     }
-    out
-}
-
-/// A CSV field, quoted when it must be. Cells a spreadsheet would run as a formula get a
-/// leading apostrophe: key values come from the System Log, which attackers can write to.
-fn field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) && value.parse::<f64>().is_err() {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+    if let Some(alerts) = &report.alerts {
+        let _ = writeln!(out, "\nAlerts raised by okwatch: {}", alerts.total);
+        for row in &alerts.rows {
+            let trend = row.previous.map_or(String::new(), |p| {
+                format!("   ({} vs {p})", change_text(row.count, p))
+            });
+            let _ = writeln!(out, "  {:<40}  {:>6}{trend}", row.name, row.count);
+        }
     }
+    out
 }
 
 /// The report as one CSV: a row per figure, table row and chart point, with the search that
@@ -183,21 +178,27 @@ pub fn csv(report: &Report) -> String {
         }
     }
     for series in &report.chart.series {
+        let section = format!("chart: {}", series.name);
         for (start, value) in report.chart.buckets.iter().zip(&series.values) {
+            // A point's search is its series' search: the bucket is the key beside it.
             let point = Linked {
                 value: *value,
-                search: String::new(),
+                search: series.total.search.clone(),
             };
-            let cells = vec![format_timestamp(*start)];
-            let mut linked = point;
-            linked.search = series.total.search.clone();
-            line(
-                &format!("chart: {}", series.name),
-                report.chart.bucket,
-                &cells,
-                &linked,
-                None,
-            );
+            let cells = [format_timestamp(*start)];
+            line(&section, report.chart.bucket, &cells, &point, None);
+        }
+    }
+    if let Some(alerts) = &report.alerts {
+        // Alerts link to the console's alerts list, not to an explorer search.
+        for row in &alerts.rows {
+            let mut cells = vec![field("alerts raised"), field("Alerts"), field(&row.name)];
+            cells.extend((1..keys).map(|_| String::new()));
+            cells.push(row.count.to_string());
+            cells.push(row.previous.map_or(String::new(), |p| p.to_string()));
+            cells.push(field(&row.href));
+            out.push_str(&cells.join(","));
+            out.push_str("\r\n");
         }
     }
     out

@@ -172,6 +172,7 @@ pub fn run_report(
         figures,
         chart,
         tables,
+        alerts: None,
     })
 }
 

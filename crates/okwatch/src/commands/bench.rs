@@ -28,7 +28,8 @@ struct Case {
     raw_sql: String,
 }
 
-fn median(mut samples: Vec<f64>) -> f64 {
+/// The middle of `samples` (the upper one of an even count): what the benchmarks report.
+pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(|a, b| a.total_cmp(b));
     samples[samples.len() / 2]
 }

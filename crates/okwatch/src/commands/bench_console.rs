@@ -5,7 +5,7 @@
 //! request's. Then an export of every event as CSV: rows per second, and how far the process's
 //! memory rose while it streamed.
 
-use super::bench::{generated, import_file, END};
+use super::bench::{generated, import_file, median, END};
 use super::{open_store, EXIT_OK};
 use crate::cli::BenchArgs;
 use anyhow::{bail, Context, Result};
@@ -28,11 +28,6 @@ fn resident_bytes() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {

@@ -2,7 +2,7 @@
 //! last 90 days and over all history, timed as the server spends it (`run_report`, which the
 //! console, the API, MCP and the CLI all call), median of `--runs`.
 
-use super::bench::{generated, import_file, END};
+use super::bench::{generated, import_file, median, END};
 use super::{open_store, EXIT_OK};
 use crate::cli::BenchArgs;
 use anyhow::Result;
@@ -10,11 +10,6 @@ use okwatch_engine::reports::{catalog, run_report, Period};
 use okwatch_store::Store;
 use std::path::Path;
 use std::time::Instant;
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
-}
 
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));

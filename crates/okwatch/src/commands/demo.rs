@@ -107,6 +107,21 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
             crate::detections::Notify::default(),
             stopped.clone(),
         ));
+        // Scheduled reports can be tried in the demo: its one channel writes them as files
+        // into DATA_DIR/demo/outbox.
+        tokio::spawn(okwatch_notify::worker::run(
+            store.clone(),
+            demo_channels(&demo_dir),
+            stopped.clone(),
+        ));
+        tokio::spawn(okwatch_notify::schedule::run(
+            store.clone(),
+            okwatch_notify::schedule::Scheduler {
+                channels: demo_channels(&demo_dir),
+                public_url: None,
+            },
+            stopped.clone(),
+        ));
         tokio::spawn(poller.run(stopped));
     }
     // The console first, so that a newcomer can open it at once and watch the history arrive.
@@ -208,6 +223,22 @@ struct Console {
 }
 
 /// Starts what `okwatch serve` would serve, over the demo's store.
+/// The demo's notification channels: one, `outbox`, that writes reports (and alerts sent to
+/// it) as files under the demo's data directory.
+fn demo_channels(demo_dir: &Path) -> Arc<Vec<okwatch_notify::Channel>> {
+    Arc::new(vec![okwatch_notify::Channel {
+        name: "outbox".into(),
+        target: okwatch_notify::Target::Directory {
+            path: demo_dir.join("outbox"),
+        },
+        // Alerts are not sent to it: only schedules that name it.
+        min_severity: "critical".into(),
+        rules: vec!["okwatch.none".into()],
+        retry_base: Duration::from_secs(5),
+        max_attempts: 5,
+    }])
+}
+
 async fn start_console(
     store: &Arc<DuckDbStore>,
     demo_dir: &Path,
@@ -225,7 +256,8 @@ async fn start_console(
     )
     .context("creating the console's admin")?;
     okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
-    let web = okwatch_web::WebState::new(store.clone(), false);
+    let web = okwatch_web::WebState::new(store.clone(), false)
+        .with_channels(demo_channels(demo_dir), None);
     let tokens = token_store(demo_dir);
     // One demo token at a time: the previous run's is revoked.
     while tokens.revoke("demo")? {}

@@ -35,7 +35,8 @@ pub fn run(data_dir: &Path, args: &ReportArgs) -> Result<u8> {
         oldest,
         !args.no_compare,
     )?;
-    let report = run_report(&store, &spec, &period, args.org.as_deref())?;
+    let mut report = run_report(&store, &spec, &period, args.org.as_deref())?;
+    okwatch_engine::reports::alerts::attach(&mut report, &store)?;
     match args.format.as_str() {
         "json" => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
         "csv" => write!(out, "{}", render::csv(&report))?,

@@ -92,6 +92,15 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             channels.clone(),
             stopped.clone(),
         ));
+        // Report schedules run from here; their deliveries go through the queue above.
+        tokio::spawn(okwatch_notify::schedule::run(
+            store.clone(),
+            okwatch_notify::schedule::Scheduler {
+                channels: channels.clone(),
+                public_url: args.public_url.clone(),
+            },
+            stopped.clone(),
+        ));
         let app = crate::api::router(crate::api::ApiParts {
             store: store.clone(),
             auth,

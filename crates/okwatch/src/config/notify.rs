@@ -18,6 +18,11 @@
 //! password_env = "OKWATCH_SMTP_PASSWORD"
 //! from = "okwatch@example.com"
 //! to = ["soc@example.com"]
+//!
+//! [[notify]]
+//! name = "archive"
+//! kind = "directory"                   # files: alerts as JSON; reports as CSV, JSON, HTML
+//! path = "/var/lib/okwatch/reports"
 //! ```
 
 use super::{parse_duration, DeValue, Reader, Table};
@@ -44,6 +49,7 @@ pub(super) const NOTIFY_KEYS: &[&str] = &[
     "rules",
     "retry_base",
     "max_attempts",
+    "path",
 ];
 
 impl Reader<'_> {
@@ -151,17 +157,29 @@ impl Reader<'_> {
                 .channel_secret(table, "url", &name, true, span.clone())
                 .map(|url| Target::Slack { url }),
             Some(("email", _)) => self.smtp(table, &name, span.clone()).map(Target::Email),
+            Some(("directory", _)) => match self.string(table, "path") {
+                Some((path, _)) if !path.trim().is_empty() => Some(Target::Directory {
+                    path: std::path::PathBuf::from(path),
+                }),
+                _ => {
+                    self.problem(
+                        span.clone(),
+                        format!("notify `{name}` (directory) has no `path`"),
+                    );
+                    None
+                }
+            },
             Some((other, at)) => {
                 self.problem(
                     at,
-                    format!("notify kind `{other}`: use webhook, slack or email"),
+                    format!("notify kind `{other}`: use webhook, slack, email or directory"),
                 );
                 None
             }
             None => {
                 self.problem(
                     span.clone(),
-                    format!("notify `{name}` has no `kind` (webhook, slack or email)"),
+                    format!("notify `{name}` has no `kind` (webhook, slack, email or directory)"),
                 );
                 None
             }

@@ -3,11 +3,13 @@
 Usage: reports_browser.py BASE_URL ADMIN_PASSWORD SCREENSHOT_DIR
 Prints what the pages showed, as JSON, for the Rust test to check: the reports listed, a
 report's first figure and the explorer's total after following it, a table row's number and
-the explorer's total after following it, and the report's CSV (fetched with the session).
+the explorer's total after following it, the report's CSV (fetched with the session), and a
+schedule made from the report's page and run now.
 """
 import json
 import re
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -82,6 +84,33 @@ try:
         "const done = arguments[1];"
         "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, r.headers.get('content-disposition'), t])));",
         href)
+
+    # Scheduled: from the report's "Schedule it", every day, to the archive directory; then
+    # "Run now", until its delivery is sent.
+    driver.get(report_url)
+    driver.find_element(By.LINK_TEXT, "Schedule it").click()
+    form = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "form.schedule-form")))
+    seen["schedule_name"] = form.find_element(By.NAME, "name").get_attribute("value")
+    seen["schedule_zone"] = form.find_element(By.NAME, "timezone").get_attribute("value")
+    every = form.find_element(By.NAME, "every")
+    every.find_element(By.CSS_SELECTOR, "option[value=daily]").click()
+    seen["weekday_shown"] = form.find_element(By.NAME, "weekday").is_displayed()
+    seen["time_shown"] = form.find_element(By.NAME, "at").is_displayed()
+    form.find_element(By.CSS_SELECTOR, "input[name=channel][value=archive]").click()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "dl.facts")))
+    seen["schedule_when"] = driver.find_element(By.CSS_SELECTOR, "dl.facts").text
+    driver.find_element(By.XPATH, "//button[text()='Run now']").click()
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "p.notice")))
+    for _ in range(60):
+        delivered = driver.find_elements(By.CSS_SELECTOR, "ul.deliveries .delivery.sent")
+        if delivered:
+            break
+        time.sleep(0.5)
+        driver.refresh()
+        wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.runs")))
+    seen["run_row"] = driver.find_element(By.CSS_SELECTOR, "table.runs tbody tr").text
+    driver.save_screenshot(f"{shots}/schedule.png")
     seen["console_errors"] = [
         e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 finally:

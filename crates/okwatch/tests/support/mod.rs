@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// `okwatch --data-dir DATA`.
 pub fn okwatch(data: &Path) -> Command {
@@ -136,6 +137,25 @@ pub struct Server {
 impl Server {
     pub fn start(data: &Path) -> Server {
         Server::start_with(data, &[])
+    }
+
+    /// `okwatch serve` with this configuration (written to `dir`) and these environment
+    /// variables set. A configuration must name an org to collect; this one names one that
+    /// answers nothing (port 9, discard), so only the rest of the configuration matters.
+    pub fn start_with_config(
+        data: &Path,
+        dir: &Path,
+        config: &str,
+        env: &[(&str, &str)],
+    ) -> Server {
+        let path = dir.join("okwatch.toml");
+        let text = format!(
+            "[[org]]\nname = \"idle\"\nurl = \"http://127.0.0.1:9\"\napi_token_env = \"OKWATCH_TEST_IDLE_TOKEN\"\n\n{config}"
+        );
+        std::fs::write(&path, text).unwrap();
+        let mut env = env.to_vec();
+        env.push(("OKWATCH_TEST_IDLE_TOKEN", "unused"));
+        Server::start_configured(data, Some(&path), &env)
     }
 
     /// `okwatch serve` with these environment variables set.
@@ -312,4 +332,52 @@ pub async fn api_call(
         status,
         serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// aiosmtpd, a real SMTP server, keeping each message it receives as a file in `maildir/new`.
+pub struct Smtp {
+    child: std::process::Child,
+    /// Where it listens, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Smtp {
+    /// Starts it, keeping messages under `maildir`.
+    pub fn start(maildir: &Path) -> Smtp {
+        let python = python_with("smtp-venv", "aiosmtpd==1.4.6", "aiosmtpd");
+        let port = free_port();
+        let child = std::process::Command::new(python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(maildir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("aiosmtpd starts");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "aiosmtpd did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Smtp { child, port }
+    }
+}
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
