@@ -181,10 +181,7 @@ pub fn run_schedule(
             .first()
             .map(|f| format!("; {}: {}", f.label, f.current.value))
             .unwrap_or_default();
-        Ok((
-            ids,
-            format!("queued for {}{summary}", schedule.channels.join(", ")),
-        ))
+        Ok((ids, format!("to {}{summary}", schedule.channels.join(", "))))
     })();
     match result {
         Ok((ids, detail)) => {

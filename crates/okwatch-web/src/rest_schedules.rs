@@ -90,7 +90,7 @@ pub(crate) async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let record = find(&state, &id).await?;
-    let runs = history(&state, &id, 100).await.map_err(api)?;
+    let runs = history(&state, &record, 100).await.map_err(api)?;
     let mut value = serde_json::to_value(shown(record)).unwrap_or_default();
     value["runs"] = serde_json::to_value(runs).unwrap_or_default();
     Ok(Json(value))

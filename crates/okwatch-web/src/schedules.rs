@@ -113,6 +113,19 @@ pub(crate) struct Shown {
     pub report_title: String,
     /// When it runs next (ISO 8601), if enabled.
     pub next_run: Option<String>,
+    /// The same, as people read it: in the schedule's time zone (`Mon 2026-12-07 09:00
+    /// Europe/Paris`).
+    #[serde(skip)]
+    pub next_run_text: Option<String>,
+}
+
+/// A stored timestamp to the minute, for people (`2026-12-02 13:22`); the text itself when it
+/// is not one.
+pub(crate) fn minute(stamp: &str) -> String {
+    okwatch_model::parse_timestamp(stamp).map_or_else(
+        || stamp.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
 }
 
 pub(crate) fn shown(record: ScheduleRecord) -> Shown {
@@ -127,11 +140,26 @@ pub(crate) fn shown(record: ScheduleRecord) -> Shown {
         .then(|| schedule::next_run(&record, Utc::now()))
         .flatten()
         .map(format_timestamp);
+    let next_run_text = next_run
+        .as_deref()
+        .and_then(okwatch_model::parse_timestamp)
+        .map(
+            |t| match okwatch_engine::reports::cadence::time_zone(&record.timezone) {
+                Ok(tz) if tz != chrono_tz::UTC => format!(
+                    "{} {} ({} UTC)",
+                    t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M"),
+                    record.timezone,
+                    t.format("%H:%M")
+                ),
+                _ => format!("{} UTC", t.format("%a %Y-%m-%d %H:%M")),
+            },
+        );
     Shown {
         record,
         cadence_text,
         report_title,
         next_run,
+        next_run_text,
     }
 }
 
@@ -153,16 +181,71 @@ pub(crate) struct RunShown {
     #[serde(flatten)]
     pub run: ReportRun,
     pub delivered: Vec<Delivery>,
+    /// What became of the run as a whole: `sent` (every delivery), `sending` (some still
+    /// pending or retrying), `undelivered` (a delivery failed for good) or `failed` (the
+    /// report could not be made).
+    pub result: &'static str,
+    /// The console's report over the run's period.
+    pub report_href: String,
+}
+
+impl RunShown {
+    fn new(run: ReportRun, delivered: Vec<Delivery>, report: &str, org: Option<&str>) -> Self {
+        let result = if run.status == "failed" {
+            "failed"
+        } else if delivered.iter().any(|d| d.status == "failed") {
+            "undelivered"
+        } else if delivered.iter().all(|d| d.status == "sent") {
+            "sent"
+        } else {
+            "sending"
+        };
+        let mut query = form_urlencoded_pairs(&[("since", &run.since), ("until", &run.until)]);
+        if let Some(org) = org {
+            query.push('&');
+            query.push_str(&form_urlencoded_pairs(&[("org", org)]));
+        }
+        RunShown {
+            report_href: format!("/reports/{report}?{query}"),
+            run,
+            delivered,
+            result,
+        }
+    }
+
+    /// `2026-12-02 13:22`.
+    pub fn started_text(&self) -> String {
+        minute(&self.run.started)
+    }
+
+    /// `2026-11-25 13:22 → 2026-12-02 13:22`.
+    pub fn period_text(&self) -> String {
+        format!("{} → {}", minute(&self.run.since), minute(&self.run.until))
+    }
+}
+
+/// `k=v&k=v`, each part percent-encoded for a query string.
+fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A schedule's newest runs, each with what became of its deliveries.
 pub(crate) async fn history(
     state: &WebState,
-    id: &str,
+    record: &ScheduleRecord,
     limit: usize,
 ) -> Result<Vec<RunShown>, WebError> {
     let store = state.reporting.clone();
-    let id = id.to_string();
+    let (id, report, org) = (record.id.clone(), record.report.clone(), record.org.clone());
     blocking(move || {
         let runs = store.report_runs(Some(&id), limit)?;
         runs.into_iter()
@@ -191,7 +274,7 @@ pub(crate) async fn history(
                         })
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
-                Ok(RunShown { run, delivered })
+                Ok(RunShown::new(run, delivered, &report, org.as_deref()))
             })
             .collect()
     })
@@ -488,7 +571,7 @@ async fn one_page(
     problem: Option<String>,
     message: Option<String>,
 ) -> Result<Response, WebError> {
-    let runs = history(state, &record.id, 50).await?;
+    let runs = history(state, &record, 50).await?;
     let (reports, channels) = choices(state);
     let page = OnePage {
         user,
@@ -524,7 +607,7 @@ pub(crate) async fn one(
         .find(|(k, _)| k == "done")
         .map(|(_, v)| match v.as_str() {
             "saved" => "Saved.",
-            "ran" => "Ran: its deliveries are queued, and their fate shows below.",
+            "ran" => "Ran now: the report is on its way. Each delivery's status is below; reload to follow it.",
             _ => "Done.",
         })
         .map(str::to_string);

@@ -95,7 +95,9 @@ async fn wait_for(
 
 fn all_sent(run: &Value) -> bool {
     let delivered = run["delivered"].as_array().unwrap();
-    delivered.len() == 3 && delivered.iter().all(|d| d["status"] == "sent")
+    delivered.len() == 3
+        && delivered.iter().all(|d| d["status"] == "sent")
+        && run["result"] == "sent"
 }
 
 #[test]

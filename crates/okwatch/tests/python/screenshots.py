@@ -13,6 +13,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 base, password, out = sys.argv[1], sys.argv[2], sys.argv[3]
 options = webdriver.ChromeOptions()
@@ -45,5 +46,17 @@ try:
     driver.find_element(By.CSS_SELECTOR, "table.results td.time a").click()
     time.sleep(1)
     driver.save_screenshot(f"{out}/event.png")
+    # A scheduled report, run once into the demo's `outbox` channel.
+    driver.get(base + "/reports/failed_sign_ins?since=-30d")
+    driver.find_element(By.LINK_TEXT, "Schedule it").click()
+    Select(driver.find_element(By.NAME, "every")).select_by_value("weekly")
+    for box in driver.find_elements(By.NAME, "channel"):
+        box.click()
+    driver.find_element(By.CSS_SELECTOR, "form.schedule-form button[type=submit]").click()
+    driver.find_element(By.XPATH, "//button[contains(., 'Run now')]").click()
+    time.sleep(3)
+    driver.refresh()
+    time.sleep(1)
+    driver.save_screenshot(f"{out}/schedule.png")
 finally:
     driver.quit()
