@@ -1,11 +1,12 @@
 //! Collecting an Okta org's System Log into a [`okwatch_store::Store`]: the poller (one per
-//! org), Event Hook deliveries and the hook's registration, the credentials okwatch sends,
+//! org), the org's directory (people, groups, apps, assignments), Event Hook deliveries and the hook's registration, the credentials okwatch sends,
 //! its share of Okta's rate limit, and the status each org's collection reports. This crate is
 //! the only one that makes requests to Okta.
 
 pub mod backoff;
 pub mod budget;
 pub mod credentials;
+pub mod directory;
 mod hook_event_types;
 pub mod hooks;
 mod intake;

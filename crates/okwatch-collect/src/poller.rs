@@ -590,7 +590,7 @@ fn rebase(url: &str, base: &str) -> String {
 }
 
 /// Sleeps for `wait`; returns true, early, when shutdown is asked for.
-async fn pause(wait: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
+pub(crate) async fn pause(wait: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
     if *shutdown.borrow() {
         return true;
     }

@@ -9,6 +9,7 @@ pub mod reports;
 pub mod rules;
 pub mod search_text;
 pub mod summary;
+pub mod usage;
 
 pub use activity::{
     app_usage, collection_status, failed_sign_ins, user_activity, AppUsage, AppUsageReport,

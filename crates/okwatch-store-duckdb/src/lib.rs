@@ -15,6 +15,7 @@
 mod accounts;
 mod aggregate;
 mod alerts;
+mod directory;
 mod keyword_index;
 mod notifications;
 mod plan;
@@ -271,6 +272,7 @@ impl DuckDbStore {
              {}
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
@@ -280,6 +282,7 @@ impl DuckDbStore {
             notifications::CREATE_SQL,
             rules::CREATE_SQL,
             schedules::CREATE_SQL,
+            directory::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

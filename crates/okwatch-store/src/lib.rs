@@ -12,9 +12,11 @@
 
 pub mod aggregate;
 pub mod arrow_batch;
+pub mod directory;
 pub mod layout;
 
 pub use aggregate::{AggregateRow, Aggregation, Key};
+pub use directory::{Directory, DirectorySnapshot};
 pub use layout::EventRow;
 
 /// Events encoded for storage, ready to be inserted in one transaction. Encoding is the

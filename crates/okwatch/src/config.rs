@@ -13,6 +13,7 @@
 //! backfill_since = "-90d"
 //! rate_limit_share = 0.5
 //! poll_interval = "10s"
+//! directory_sync = "6h"                 # people, groups, apps and assignments; "off" to skip
 //! ```
 //!
 //! Secrets never appear in the file: it names the environment variable or file that holds
@@ -62,6 +63,9 @@ pub struct OrgConfig {
     pub rate_limit_share: f64,
     /// The pause between polls once caught up.
     pub poll_interval: Duration,
+    /// How often the directory (people, groups, apps, assignments) is listed again; `None`:
+    /// never.
+    pub directory_sync: Option<Duration>,
 }
 
 /// One thing wrong in the file.
@@ -121,6 +125,7 @@ const ORG_KEYS: &[&str] = &[
     "backfill_since",
     "rate_limit_share",
     "poll_interval",
+    "directory_sync",
 ];
 const OAUTH_KEYS: &[&str] = &["client_id", "private_key_file", "key_id", "scopes", "dpop"];
 
@@ -394,6 +399,20 @@ impl Reader<'_> {
                 }
             },
         };
+        let directory_sync = match self.string(table, "directory_sync") {
+            None => Some(Duration::from_secs(6 * 3600)),
+            Some((text, _)) if text == "off" => None,
+            Some((text, span)) => match parse_duration(&text) {
+                Some(d) if d >= Duration::from_secs(60) => Some(d),
+                _ => {
+                    self.problem(
+                        span,
+                        format!("`directory_sync = \"{text}\"` must be \"off\" or a duration of at least 1m, such as \"6h\""),
+                    );
+                    None
+                }
+            },
+        };
         if self.problems.len() > before {
             return None;
         }
@@ -407,6 +426,7 @@ impl Reader<'_> {
             backfill_since,
             rate_limit_share,
             poll_interval,
+            directory_sync,
         })
     }
 
@@ -716,6 +736,7 @@ api_token_env = "OKTA_ACME_TOKEN"
 backfill_since = "-7d"
 rate_limit_share = 0.8
 poll_interval = "2s"
+directory_sync = "off"
 "#,
         )
         .unwrap();
@@ -726,6 +747,7 @@ poll_interval = "2s"
         assert_eq!(acme.backfill_since, "-90d");
         assert_eq!(acme.rate_limit_share, 0.5);
         assert_eq!(acme.poll_interval, Duration::from_secs(10));
+        assert_eq!(acme.directory_sync, Some(Duration::from_secs(6 * 3600)));
         assert_eq!(acme.credentials_source, "$OKTA_ACME_TOKEN");
         let Credentials::ApiToken(token) = &acme.credentials else {
             panic!("an API token: {:?}", acme.credentials)
@@ -736,6 +758,7 @@ poll_interval = "2s"
             (sim.rate_limit_share, sim.poll_interval),
             (0.8, Duration::from_secs(2))
         );
+        assert_eq!(sim.directory_sync, None);
         // Printing the whole configuration never shows a token.
         assert!(!format!("{config:?}").contains("secret-token"));
     }

@@ -30,6 +30,7 @@ fn user_json(org: &Org, index: usize, base: &str) -> Value {
             "login": user.login,
             "email": user.login,
             "city": user.home.city,
+            "department": user.groups.get(1).map(|&g| org.groups[g].name),
             "countryCode": user.home.country,
             "mobilePhone": null,
             "secondEmail": null,
@@ -103,6 +104,8 @@ pub enum Listing<'a> {
     Apps,
     /// `/api/v1/apps/{id}/users`.
     AppUsers(&'a str),
+    /// `/api/v1/groups/{id}/users`.
+    GroupUsers(&'a str),
 }
 
 /// A page of a listing: the objects and the `next` URL if more remain. `None` when the app of
@@ -126,6 +129,7 @@ pub fn page(
         Listing::Groups => (10_000, 10_000),
         Listing::Apps => (20, 200),
         Listing::AppUsers(_) => (50, 500),
+        Listing::GroupUsers(_) => (1000, 1000),
     };
     let limit = match get("limit") {
         None => default_limit,
@@ -171,6 +175,19 @@ pub fn page(
             (0..org.users.len())
                 .filter(|&i| org.users[i].apps.contains(&app))
                 .map(|i| (org.users[i].id.clone(), app_user_json(org, i, base, app_id)))
+                .collect()
+        }
+        Listing::GroupUsers(group_id) => {
+            let group = org
+                .groups
+                .iter()
+                .position(|g| g.id == group_id)
+                .ok_or_else(|| {
+                    okwatch_okta::OktaError::not_found(format!("{group_id} (UserGroup)"))
+                })?;
+            (0..org.users.len())
+                .filter(|&i| org.users[i].groups.contains(&group))
+                .map(|i| (org.users[i].id.clone(), user_json(org, i, base)))
                 .collect()
         }
     };

@@ -119,7 +119,7 @@ impl http_body::Body for BrokenBody {
     }
 }
 
-/// Applies the request faults to `/api/v1/logs`.
+/// Applies the request faults to the API (the System Log and the management API alike).
 pub async fn inject(
     State(injector): State<Arc<FaultInjector>>,
     mut request: Request,

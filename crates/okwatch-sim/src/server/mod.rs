@@ -67,6 +67,8 @@ pub struct Simulator {
     injector: Arc<FaultInjector>,
     feeder: Mutex<Feeder>,
     limiter: RateLimiter,
+    /// The management API's own budget (Okta counts each endpoint family apart).
+    directory_limiter: RateLimiter,
     config: SimConfig,
     hook_ids: Mutex<crate::rng::Rng>,
     truth: Vec<GroundTruth>,
@@ -123,6 +125,7 @@ impl Simulator {
             injector,
             feeder: Mutex::new(feeder),
             limiter: RateLimiter::new(config.rate_limit, Duration::from_secs(60)),
+            directory_limiter: RateLimiter::new(config.rate_limit, Duration::from_secs(60)),
             hook_ids: Mutex::new(crate::rng::Rng::new(config.seed, 0x600c)),
             authorization: Arc::new(AuthorizationServer::new(
                 config.service_apps.clone(),
@@ -213,6 +216,7 @@ impl Simulator {
             .route("/api/v1/users/{id}", get(get_object))
             .route("/api/v1/groups", get(list_groups))
             .route("/api/v1/groups/{id}", get(get_object))
+            .route("/api/v1/groups/{id}/users", get(list_group_users))
             .route("/api/v1/apps", get(list_apps))
             .route("/api/v1/apps/{id}", get(get_object))
             .route("/api/v1/apps/{id}/users", get(list_app_users))
@@ -225,7 +229,9 @@ impl Simulator {
                 "/api/v1/eventHooks/{id}/lifecycle/{action}",
                 post(hook_lifecycle),
             )
-            .with_state(self.clone());
+            .with_state(self.clone())
+            .layer(from_fn_with_state(self.injector.clone(), faults::inject))
+            .layer(from_fn_with_state(self.clone(), directory_rate_limit));
         let token = Router::new()
             .route(okwatch_okta::oauth::TOKEN_PATH, post(oauth::token_endpoint))
             .with_state(self.authorization.clone());
@@ -243,12 +249,25 @@ impl Simulator {
 
 /// Okta's per-token budget on `/api/v1/logs`, told in `X-Rate-Limit-*` on every answer.
 async fn rate_limit(State(sim): State<Arc<Simulator>>, request: Request, next: Next) -> Response {
+    limited(&sim.limiter, request, next).await
+}
+
+/// The same on the management API (users, groups, apps, hooks), a budget of its own.
+async fn directory_rate_limit(
+    State(sim): State<Arc<Simulator>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    limited(&sim.directory_limiter, request, next).await
+}
+
+async fn limited(limiter: &RateLimiter, request: Request, next: Next) -> Response {
     let key = request
         .extensions()
         .get::<Caller>()
         .map(|c| c.0.clone())
         .unwrap_or_default();
-    let decision = sim.limiter.check(&key, std::time::SystemTime::now());
+    let decision = limiter.check(&key, std::time::SystemTime::now());
     let mut response = if decision.allowed {
         next.run(request).await
     } else {
@@ -306,6 +325,14 @@ async fn list_app_users(
     request: Request,
 ) -> Response {
     list(&sim, directory::Listing::AppUsers(&id), &request)
+}
+
+async fn list_group_users(
+    State(sim): State<Arc<Simulator>>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Response {
+    list(&sim, directory::Listing::GroupUsers(&id), &request)
 }
 
 async fn get_object(

@@ -122,6 +122,16 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
             },
             stopped.clone(),
         ));
+        // The org's directory (people, groups, apps, assignments), as serve lists it.
+        let directory = okwatch_collect::directory::DirectorySync {
+            org: ORG.into(),
+            base_url: sim_url.clone(),
+            credentials: Credentials::ApiToken(Secret::new(sim.token())),
+            client: okwatch_collect::http::client(Duration::from_secs(30))?,
+            rate_limit_share: 0.5,
+            every: Duration::from_secs(6 * 3600),
+        };
+        tokio::spawn(directory.run(store.clone(), stopped.clone()));
         tokio::spawn(poller.run(stopped));
     }
     // The console first, so that a newcomer can open it at once and watch the history arrive.

@@ -71,6 +71,18 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
                 org.name, org.url, org.credentials_source
             );
             pollers.spawn(poller.run(stopped.clone()));
+            if let Some(every) = org.directory_sync {
+                let sync = okwatch_collect::directory::DirectorySync {
+                    org: org.name.clone(),
+                    base_url: org.url.clone(),
+                    credentials: org.credentials.clone(),
+                    client: okwatch_collect::http::client(std::time::Duration::from_secs(30))?,
+                    rate_limit_share: org.rate_limit_share,
+                    every,
+                };
+                // Its own task: a directory listing never holds up the System Log.
+                tokio::spawn(sync.run(store.clone(), stopped.clone()));
+            }
         }
         // The detections start after the last event they looked at, with at least the last day
         // of stored events (more if a rule's window reaches further) as context, so a restart
