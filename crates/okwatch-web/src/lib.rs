@@ -5,6 +5,7 @@
 //! Content-Security-Policy (no inline script, no framing).
 
 pub mod alerts;
+mod apps;
 pub mod auth;
 pub mod chart;
 pub mod columns;
@@ -77,6 +78,8 @@ pub struct WebState {
     pub reporting: Arc<dyn okwatch_notify::schedule::ScheduleStore>,
     /// The console's address as people reach it (links in notifications).
     pub public_url: Option<String>,
+    /// Directories and the events, for SaaS usage.
+    pub usage: Arc<dyn okwatch_engine::usage::UsageStore>,
 }
 
 /// The orgs, and when they were looked up.
@@ -93,10 +96,12 @@ impl WebState {
             + Notifications
             + RuleStore
             + ReportSchedules
+            + okwatch_store::Directory
             + 'static,
     {
         WebState {
             store: store.clone(),
+            usage: store.clone(),
             reporting: store.clone(),
             rules: store.clone(),
             accounts: store.clone(),
@@ -238,6 +243,8 @@ pub fn router(state: WebState) -> Router {
         .route("/map", get(map::map))
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
+        .route("/apps", get(apps::list))
+        .route("/apps/{org}/{id}", get(apps::one))
         .route("/reports", get(reports::list))
         .route(
             "/reports/schedules",
@@ -308,6 +315,11 @@ pub fn router(state: WebState) -> Router {
         .route(
             &format!("{}/tokens/{{id}}", rest::BASE),
             axum::routing::delete(rest_manage::tokens_delete),
+        )
+        .route(&format!("{}/apps", rest::BASE), get(apps::api_list))
+        .route(
+            &format!("{}/apps/{{org}}/{{id}}", rest::BASE),
+            get(apps::api_one),
         )
         .route(&format!("{}/reports", rest::BASE), get(rest_reports::list))
         .route(

@@ -509,10 +509,12 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
         let (status, doc) = get("/api/okwatch/v1/openapi.json".into(), false).await;
         assert_eq!(status, 200);
         for (path, methods) in doc["paths"].as_object().unwrap() {
-            // (An alert's and a schedule's ids are the routes whose example would need one.)
+            // (An alert's, a schedule's and an app's ids are the routes whose example would
+            // need one.)
             if methods.get("get").is_none()
                 || path.ends_with("/alerts/{id}")
                 || path.ends_with("/schedules/{id}")
+                || path.ends_with("/apps/{org}/{id}")
             {
                 continue;
             }
@@ -589,6 +591,9 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ),
             ("GET", "/reports/nonesuch", "", [303, 404, 404, 404]),
             ("GET", "/reports/schedules", "", [303, 200, 200, 200]),
+            ("GET", "/apps", "", [303, 200, 200, 200]),
+            ("GET", "/apps/acme/0oanonesuch", "", [303, 404, 404, 404]),
+            ("GET", "/api/okwatch/v1/apps", "", [401, 200, 200, 200]),
             // No channel is configured here: the form comes back with the reason.
             (
                 "POST",

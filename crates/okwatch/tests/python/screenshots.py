@@ -36,6 +36,7 @@ try:
         ("saved", "/saved"),
         ("report", "/reports/authentication?since=-30d"),
         ("report-apps", "/reports/app_access?since=-30d"),
+        ("apps", "/apps"),
     ]
     for name, path in shots:
         driver.get(base + path)
