@@ -14,6 +14,7 @@ use crate::report::{queue_report, ReportMail};
 use chrono::{DateTime, TimeDelta, Utc};
 use okwatch_engine::reports::cadence::{time_zone, Cadence};
 use okwatch_engine::reports::{catalog, email, render, run_report, Period};
+use okwatch_engine::search_text::encode;
 use okwatch_model::{format_timestamp, parse_timestamp};
 use okwatch_store::{
     AlertStore, Notifications, ReportRun, ReportSchedules, ScheduleRecord, Store, StoreError,
@@ -200,24 +201,13 @@ pub fn run_schedule(
 
 /// The console's query string for a period (`since=…&until=…&org=…`).
 fn period_query(period: &Period, org: Option<&str>) -> String {
-    let encode = |t| {
-        percent_encoding::utf8_percent_encode(
-            &format_timestamp(t),
-            percent_encoding::NON_ALPHANUMERIC,
-        )
-        .to_string()
-    };
     let mut query = format!(
         "since={}&until={}",
-        encode(period.since),
-        encode(period.until)
+        encode(&format_timestamp(period.since)),
+        encode(&format_timestamp(period.until))
     );
     if let Some(org) = org {
-        query.push_str("&org=");
-        query.extend(percent_encoding::utf8_percent_encode(
-            org,
-            percent_encoding::NON_ALPHANUMERIC,
-        ));
+        query.push_str(&format!("&org={}", encode(org)));
     }
     query
 }

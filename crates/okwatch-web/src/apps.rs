@@ -8,12 +8,10 @@ use crate::rest::ApiError;
 use crate::{html, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Json};
 use okwatch_engine::search_text::encode;
 use okwatch_engine::usage::{self, AppUse, AppUser, Inventory, IDLE_DAYS};
-use okwatch_engine::EngineError;
 use serde_json::{json, Value};
 
 /// The orgs with a directory, and the one asked for (or the first).
@@ -40,19 +38,12 @@ async fn pick_org(
     Ok((orgs, org))
 }
 
-fn engine(e: EngineError) -> WebError {
-    match e {
-        EngineError::Store(e) => WebError::Store(e),
-        EngineError::BadRequest(m) => WebError::BadRequest(m),
-    }
-}
-
 async fn inventory(state: &WebState, org: &str) -> Result<Inventory, WebError> {
     let (store, org) = (state.usage.clone(), org.to_string());
     tokio::task::spawn_blocking(move || usage::inventory(store.as_ref(), &org, chrono::Utc::now()))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(engine)
+        .map_err(WebError::from)
 }
 
 async fn one_app(
@@ -76,7 +67,7 @@ async fn one_app(
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?
-    .map_err(engine)?;
+    .map_err(WebError::from)?;
     Ok((app, people, inventory.directory_taken))
 }
 
@@ -196,21 +187,12 @@ pub(crate) async fn one(
     })
 }
 
-fn api(e: WebError) -> ApiError {
-    match e {
-        WebError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
-        WebError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
-        WebError::Store(e) => e.into(),
-        WebError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
-    }
-}
-
 /// `GET /api/okwatch/v1/apps?org=`.
 pub(crate) async fn api_list(
     State(state): State<WebState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (orgs, org) = pick_org(&state, query.as_deref()).await.map_err(api)?;
+    let (orgs, org) = pick_org(&state, query.as_deref()).await?;
     if org.is_empty() {
         return Ok(Json(json!({
             "org": null,
@@ -220,7 +202,7 @@ pub(crate) async fn api_list(
                      and every `directory_sync`",
         })));
     }
-    let inventory = inventory(&state, &org).await.map_err(api)?;
+    let inventory = inventory(&state, &org).await?;
     let mut value = serde_json::to_value(inventory).unwrap_or_default();
     value["orgs"] = json!(orgs);
     Ok(Json(value))
@@ -231,7 +213,7 @@ pub(crate) async fn api_one(
     State(state): State<WebState>,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (app, people, taken) = one_app(&state, &org, &id).await.map_err(api)?;
+    let (app, people, taken) = one_app(&state, &org, &id).await?;
     Ok(Json(json!({
         "org": org,
         "directory_taken": taken,

@@ -182,6 +182,16 @@ pub enum WebError {
     Internal(String),
 }
 
+/// An engine's refusal is the request's fault; its store's failure is the store's.
+impl From<okwatch_engine::EngineError> for WebError {
+    fn from(e: okwatch_engine::EngineError) -> WebError {
+        match e {
+            okwatch_engine::EngineError::Store(e) => WebError::Store(e),
+            okwatch_engine::EngineError::BadRequest(m) => WebError::BadRequest(m),
+        }
+    }
+}
+
 /// Runs a store call for a page on a blocking thread (DuckDB calls block).
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,

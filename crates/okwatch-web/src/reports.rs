@@ -87,10 +87,7 @@ pub(crate) async fn run(state: &WebState, id: &str, asked: &Asked) -> Result<Rep
     })
     .await
     .map_err(|e| WebError::Internal(e.to_string()))?
-    .map_err(|e| match e {
-        EngineError::Store(e) => WebError::Store(e),
-        EngineError::BadRequest(m) => WebError::BadRequest(m),
-    })
+    .map_err(WebError::from)
 }
 
 struct Listed {

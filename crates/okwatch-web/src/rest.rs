@@ -43,6 +43,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// A console-side failure as the JSON API answers it: the same status, Okta-style body.
+impl From<crate::WebError> for ApiError {
+    fn from(e: crate::WebError) -> ApiError {
+        match e {
+            crate::WebError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            crate::WebError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+            crate::WebError::Store(e) => e.into(),
+            crate::WebError::Internal(m) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, m),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (self.status, Json(self.body)).into_response()

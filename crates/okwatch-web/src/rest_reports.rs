@@ -4,9 +4,8 @@
 
 use crate::reports::{run, Asked};
 use crate::rest::ApiError;
-use crate::{WebError, WebState};
+use crate::WebState;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
 use axum::Json;
 use okwatch_engine::reports::catalog;
 use serde_json::{json, Value};
@@ -27,14 +26,6 @@ pub(crate) async fn one(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let asked = Asked::read(query.as_deref());
-    match run(&state, &id, &asked).await {
-        Ok(report) => Ok(Json(serde_json::to_value(report).unwrap_or_default())),
-        Err(WebError::NotFound(m)) => Err(ApiError::new(StatusCode::NOT_FOUND, m)),
-        Err(WebError::BadRequest(m)) => Err(ApiError::new(StatusCode::BAD_REQUEST, m)),
-        Err(WebError::Store(e)) => Err(e.into()),
-        Err(e) => Err(ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            e.to_string(),
-        )),
-    }
+    let report = run(&state, &id, &asked).await?;
+    Ok(Json(serde_json::to_value(report).unwrap_or_default()))
 }

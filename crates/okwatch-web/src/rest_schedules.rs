@@ -6,21 +6,12 @@
 use crate::auth::{Role, SignedIn};
 use crate::rest::ApiError;
 use crate::schedules::{build, history, run_now, shown, ScheduleInput};
-use crate::{WebError, WebState};
+use crate::WebState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use okwatch_store::ScheduleRecord;
 use serde_json::{json, Value};
-
-fn api(e: WebError) -> ApiError {
-    match e {
-        WebError::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
-        WebError::BadRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
-        WebError::Store(e) => e.into(),
-        other => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-    }
-}
 
 fn analyst(user: &SignedIn) -> Result<(), ApiError> {
     if user.role < Role::Analyst {
@@ -48,26 +39,21 @@ async fn find(state: &WebState, id: &str) -> Result<ScheduleRecord, ApiError> {
     let store = state.reporting.clone();
     let lookup = id.to_string();
     crate::blocking(move || store.schedule(&lookup))
-        .await
-        .map_err(api)?
+        .await?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no report schedule {id}")))
 }
 
 async fn save(state: &WebState, record: ScheduleRecord) -> Result<Value, ApiError> {
     let store = state.reporting.clone();
     let kept = record.clone();
-    crate::blocking(move || store.put_schedule(&kept))
-        .await
-        .map_err(api)?;
+    crate::blocking(move || store.put_schedule(&kept)).await?;
     Ok(serde_json::to_value(shown(record)).unwrap_or_default())
 }
 
 /// `GET /schedules`.
 pub(crate) async fn list(State(state): State<WebState>) -> Result<Json<Value>, ApiError> {
     let store = state.reporting.clone();
-    let schedules = crate::blocking(move || store.schedules())
-        .await
-        .map_err(api)?;
+    let schedules = crate::blocking(move || store.schedules()).await?;
     let shown: Vec<_> = schedules.into_iter().map(shown).collect();
     Ok(Json(json!({ "schedules": shown })))
 }
@@ -90,7 +76,7 @@ pub(crate) async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let record = find(&state, &id).await?;
-    let runs = history(&state, &record, 100).await.map_err(api)?;
+    let runs = history(&state, &record, 100).await?;
     let mut value = serde_json::to_value(shown(record)).unwrap_or_default();
     value["runs"] = serde_json::to_value(runs).unwrap_or_default();
     Ok(Json(value))
@@ -119,9 +105,7 @@ pub(crate) async fn remove(
     analyst(&user)?;
     let store = state.reporting.clone();
     let lookup = id.clone();
-    let removed = crate::blocking(move || store.delete_schedule(&lookup))
-        .await
-        .map_err(api)?;
+    let removed = crate::blocking(move || store.delete_schedule(&lookup)).await?;
     if removed {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -141,7 +125,7 @@ pub(crate) async fn run(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     analyst(&user)?;
     let record = find(&state, &id).await?;
-    let run = run_now(&state, record, &user).await.map_err(api)?;
+    let run = run_now(&state, record, &user).await?;
     let status = if run.status == "failed" {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {

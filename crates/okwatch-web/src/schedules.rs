@@ -13,6 +13,7 @@ use axum::Extension;
 use chrono::Utc;
 use okwatch_engine::reports::cadence::Cadence;
 use okwatch_engine::reports::catalog;
+use okwatch_engine::search_text::encode;
 use okwatch_model::format_timestamp;
 use okwatch_notify::schedule::{self, Scheduler};
 use okwatch_store::{ReportRun, ScheduleRecord, StoreError};
@@ -200,10 +201,9 @@ impl RunShown {
         } else {
             "sending"
         };
-        let mut query = form_urlencoded_pairs(&[("since", &run.since), ("until", &run.until)]);
+        let mut query = format!("since={}&until={}", encode(&run.since), encode(&run.until));
         if let Some(org) = org {
-            query.push('&');
-            query.push_str(&form_urlencoded_pairs(&[("org", org)]));
+            query.push_str(&format!("&org={}", encode(org)));
         }
         RunShown {
             report_href: format!("/reports/{report}?{query}"),
@@ -222,20 +222,6 @@ impl RunShown {
     pub fn period_text(&self) -> String {
         format!("{} → {}", minute(&self.run.since), minute(&self.run.until))
     }
-}
-
-/// `k=v&k=v`, each part percent-encoded for a query string.
-fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{k}={}",
-                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// A schedule's newest runs, each with what became of its deliveries.
@@ -515,11 +501,8 @@ pub(crate) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let new = pairs
-        .iter()
-        .find(|(k, _)| k == "new")
-        .map(|(_, v)| v.clone());
-    let form = FormValues::fresh(new.as_deref().unwrap_or("failed_sign_ins"));
+    let new = crate::rest::value_of(&pairs, "new");
+    let form = FormValues::fresh(new.unwrap_or("failed_sign_ins"));
     list_page(&state, user, form, None, new.is_some()).await
 }
 
@@ -602,10 +585,8 @@ pub(crate) async fn one(
 ) -> Result<Response, WebError> {
     let record = find(&state, &id).await?;
     let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let message = pairs
-        .iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| match v.as_str() {
+    let message = crate::rest::value_of(&pairs, "done")
+        .map(|v| match v {
             "saved" => "Saved.",
             "ran" => "Ran now: the report is on its way. Each delivery's status is below; reload to follow it.",
             _ => "Done.",
