@@ -1,14 +1,18 @@
 //! SaaS usage equals hand counts: on a simulated org's 100 days of events and its directory,
 //! every app's assigned, active (7, 30, 90 days), never-used and idle people, and each
 //! person's state on an app page, are counted again here straight from the generated events
-//! and the assignments, without the store.
+//! and the assignments, without the store; so are Okta's own numbers. Contracts imported from a
+//! CSV (a bad row reported, the rest kept) give spend and savings equal to the arithmetic done
+//! here, and renewals come in their windows.
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use okwatch_engine::usage::{app_users, inventory};
+use okwatch_engine::usage::contracts::{contracts_csv, import_contracts, Change};
+use okwatch_engine::usage::renewals::{notices_due, renewals};
+use okwatch_engine::usage::{app_numbers, app_users, inventory, Inventory, OKTA_APP};
 use okwatch_store::directory::{
     AppAssignment, Directory, DirectoryApp, DirectoryGroup, DirectorySnapshot, DirectoryUser,
 };
-use okwatch_store::{EventBatch, EventRow, Store};
+use okwatch_store::{Contracts, EventBatch, EventRow, Store};
 use okwatch_store_duckdb::DuckDbStore;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -86,20 +90,28 @@ fn directory(org: &okwatch_sim::Org) -> DirectorySnapshot {
     .sorted()
 }
 
-/// (app id, person id, published) of every successful SSO, read from the events by hand.
+/// (app id, person id, published) of every successful SSO, read from the events by hand; and
+/// of every successful Okta session, as the app `okta`.
 fn sign_ons(events: &[Value]) -> Vec<(String, String, DateTime<Utc>)> {
     events
         .iter()
         .filter(|e| {
-            e["eventType"] == "user.authentication.sso" && e["outcome"]["result"] == "SUCCESS"
+            matches!(
+                e["eventType"].as_str(),
+                Some("user.authentication.sso" | "user.session.start")
+            ) && e["outcome"]["result"] == "SUCCESS"
         })
         .filter_map(|e| {
-            let app = e["target"]
-                .as_array()?
-                .iter()
-                .find(|t| t["type"] == "AppInstance")?["id"]
-                .as_str()?
-                .to_string();
+            let app = if e["eventType"] == "user.session.start" {
+                OKTA_APP.to_string()
+            } else {
+                e["target"]
+                    .as_array()?
+                    .iter()
+                    .find(|t| t["type"] == "AppInstance")?["id"]
+                    .as_str()?
+                    .to_string()
+            };
             let person = e["actor"]["id"].as_str()?.to_string();
             let at = okwatch_model::parse_timestamp(e["published"].as_str()?)?;
             Some((app, person, at))
@@ -107,8 +119,8 @@ fn sign_ons(events: &[Value]) -> Vec<(String, String, DateTime<Utc>)> {
         .collect()
 }
 
-#[test]
-fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
+/// A store with 100 days of a 160-person org's events and its directory.
+fn org() -> (DuckDbStore, Vec<Value>, DirectorySnapshot) {
     let generator = okwatch_sim::Generator::new(23, 160);
     let events: Vec<Value> = generator
         .between(now() - TimeDelta::days(100), now())
@@ -121,6 +133,12 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
     store.insert(EventBatch::encode(rows).unwrap()).unwrap();
     let snapshot = directory(generator.org());
     store.replace_directory("acme", &snapshot).unwrap();
+    (store, events, snapshot)
+}
+
+#[test]
+fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
+    let (store, events, snapshot) = org();
 
     let uses = sign_ons(&events);
     let who = |app: &str, days: Option<i64>| -> BTreeSet<String> {
@@ -136,9 +154,21 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
             .or_default()
             .insert(a.user_id.clone());
     }
+    // Okta's licences are held by every account that is not deactivated.
+    assigned.insert(
+        OKTA_APP,
+        snapshot
+            .users
+            .iter()
+            .filter(|u| u.status != "DEPROVISIONED")
+            .map(|u| u.id.clone())
+            .collect(),
+    );
 
     let inventory = inventory(&store, "acme", now()).unwrap();
-    assert_eq!(inventory.apps.len(), snapshot.apps.len());
+    assert_eq!(inventory.apps.len(), snapshot.apps.len() + 1);
+    assert_eq!(inventory.apps[0].id, OKTA_APP, "Okta comes first");
+    assert!(inventory.apps[0].active_30 > 100, "{:?}", inventory.apps[0]);
     let mut reclaimable = 0;
     for app in &inventory.apps {
         let people = assigned.get(app.id.as_str()).cloned().unwrap_or_default();
@@ -171,6 +201,13 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
             .max();
         assert_eq!(app.last_used, last, "{}", app.label);
         reclaimable += app.idle;
+        // One app's numbers alone are the same as in the whole inventory.
+        assert_eq!(
+            app_numbers(&store, "acme", &app.id, now())
+                .unwrap()
+                .as_ref(),
+            Some(app)
+        );
     }
     // The org has real content to show: used apps, idle seats and an app nobody uses.
     let shelf = inventory.apps.iter().find(|a| a.id == SHELFWARE).unwrap();
@@ -180,7 +217,12 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
     assert!(inventory.apps.iter().filter(|a| a.active_30 > 0).count() >= 5);
 
     // One app's people: each person's state is what their sign-ins say.
-    let busiest = inventory.apps.iter().max_by_key(|a| a.active_30).unwrap();
+    let busiest = inventory
+        .apps
+        .iter()
+        .filter(|a| a.id != OKTA_APP)
+        .max_by_key(|a| a.active_30)
+        .unwrap();
     let people = app_users(&store, "acme", &busiest.id, now()).unwrap();
     let month = who(&busiest.id, Some(30));
     let ever = who(&busiest.id, None);
@@ -212,4 +254,190 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
     if let (Some(a), Some(o)) = (first_active, last_other) {
         assert!(o < a, "idle and never-active people are listed first");
     }
+}
+
+fn day_after(days: i64) -> String {
+    (now() + TimeDelta::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[test]
+fn imported_contracts_give_spend_savings_and_renewals_by_hand_arithmetic() {
+    let (store, _, _) = org();
+    let before = inventory(&store, "acme", now()).unwrap();
+    let apps: Vec<_> = before
+        .apps
+        .iter()
+        .filter(|a| a.id != OKTA_APP && a.id != SHELFWARE)
+        .collect();
+    let (busiest, second, third) = (apps[0], apps[1], apps[2]);
+    let okta_active = before.apps[0].active_30;
+    let licences = busiest.assigned + 5;
+    let csv = format!(
+        "App,Licenses,Price,Billing,Currency,Renewal,Notice days,Owner,Notes\r\n\
+         {busy},{licences},8.00,licence_month,USD,{in20},30,it@example.com,\"seats, SSO\"\r\n\
+         Shelfware,12,\"1,200.00\",contract_year,USD,{in75},90,,\r\n\
+         okta,200,4,per licence per month,usd,{in200},,,\r\n\
+         Nope,1,1,licence_month,USD,,,,\r\n\
+         {second},ten,1,licence_month,USD,,,,\r\n\
+         {busy},1,1,licence_month,USD,,,,\r\n\
+         {third_id},5,20,licence_year,EUR,2026-02-30,,,\r\n\
+         {fourth},5,20.5,licence_year,EUR,{in45},,,\r\n",
+        busy = busiest.label,
+        second = second.label,
+        third_id = third.id,
+        fourth = apps[3].name,
+        in20 = day_after(20),
+        in45 = day_after(45),
+        in75 = day_after(75),
+        in200 = day_after(200),
+    );
+    let change = Change {
+        by: "ana",
+        at: now(),
+    };
+    let report = import_contracts(&store, "acme", &csv, &change).unwrap();
+    assert_eq!(
+        report.imported.iter().map(|r| r.line).collect::<Vec<_>>(),
+        [2, 3, 4, 9]
+    );
+    let problems: Vec<(usize, String)> = report
+        .problems
+        .iter()
+        .map(|p| (p.line, p.problems[0].field.clone()))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (5, "app".to_string()),
+            (6, "licences".to_string()),
+            (7, "app".to_string()),
+            (8, "renewal".to_string())
+        ]
+    );
+    assert!(report.problems[2].problems[0]
+        .message
+        .contains("already on line 2"));
+    assert_eq!(store.contract("acme", &third.id).unwrap(), None);
+
+    let mut after = inventory(&store, "acme", now()).unwrap();
+    let find = |inv: &Inventory, id: &str| inv.apps.iter().find(|a| a.id == id).unwrap().clone();
+    // Per licence per month: 8.00 × 12 × licences; every licence not active in 30 days unused.
+    let busy = find(&after, &busiest.id);
+    let spend = busy.spend.clone().unwrap();
+    let annual = 800 * 12 * licences as i64;
+    let unused = licences - busy.active_30;
+    assert_eq!(spend.annual_cents, annual);
+    assert_eq!(
+        (spend.unused, spend.savings_cents),
+        (unused, Some(9_600 * unused as i64))
+    );
+    assert_eq!(
+        spend.per_active_user_cents,
+        Some(annual / busy.active_30 as i64)
+    );
+    assert_eq!(
+        busy.licence_utilisation,
+        Some(busy.active_30 as f64 / licences as f64)
+    );
+    assert_eq!(
+        busy.contract.as_ref().unwrap().notes.as_deref(),
+        Some("seats, SSO")
+    );
+    // A contract price shared by 12 licences nobody uses: all of it could be saved.
+    let shelf = find(&after, SHELFWARE).spend.unwrap();
+    assert_eq!(
+        (shelf.annual_cents, shelf.unused, shelf.savings_cents),
+        (120_000, 12, Some(120_000))
+    );
+    // Okta: 200 licences at 4.00 a month against the people who started a session.
+    let okta = find(&after, OKTA_APP).spend.unwrap();
+    assert_eq!(okta.annual_cents, 400 * 12 * 200);
+    assert_eq!(okta.unused, 200u64.saturating_sub(okta_active));
+    // Totals per currency, never mixed.
+    let usd = annual + 120_000 + 960_000;
+    let usd_savings = 9_600 * unused as i64 + 120_000 + 4_800 * okta.unused as i64;
+    assert_eq!(after.totals.len(), 2);
+    assert_eq!(
+        (
+            after.totals[0].currency.as_str(),
+            after.totals[0].annual_cents
+        ),
+        ("EUR", 5 * 2_050)
+    );
+    assert_eq!(
+        (
+            after.totals[1].currency.as_str(),
+            after.totals[1].annual_cents,
+            after.totals[1].savings_cents,
+            after.totals[1].apps
+        ),
+        ("USD", usd, usd_savings, 3)
+    );
+    // Sorting by spend puts the dearest first and apps without a price last.
+    after.sort("spend", false).unwrap();
+    let spends: Vec<i64> = after
+        .apps
+        .iter()
+        .filter_map(|a| a.spend.as_ref().map(|s| s.annual_cents))
+        .collect();
+    assert!(spends.windows(2).all(|w| w[0] >= w[1]), "{spends:?}");
+    assert!(after.apps[..4].iter().all(|a| a.spend.is_some()));
+    assert!(after.sort("price", true).is_err());
+
+    // Renewals in 30, 60 and 90 days; notices for those inside their notice period.
+    let ids = |r: Vec<okwatch_engine::usage::renewals::Renewal>| -> Vec<String> {
+        r.into_iter().map(|r| r.app.id).collect()
+    };
+    assert_eq!(
+        ids(renewals(&store, Some("acme"), now(), 30).unwrap()),
+        vec![busiest.id.clone()]
+    );
+    assert_eq!(
+        ids(renewals(&store, None, now(), 60).unwrap()),
+        [busiest.id.clone(), apps[3].id.clone()]
+    );
+    let ninety = renewals(&store, None, now(), 90).unwrap();
+    assert_eq!(ninety[2].app.id, SHELFWARE);
+    assert_eq!(
+        (ninety[2].days_left, ninety[2].notice_from.clone()),
+        (75, day_after(-15))
+    );
+    assert_eq!(
+        ids(notices_due(&store, now()).unwrap()),
+        [busiest.id.clone(), SHELFWARE.to_string()]
+    );
+
+    // Exported and imported again, the contracts stay the same; a file without a column
+    // keeps what is stored in it.
+    let exported = contracts_csv(&store, "acme").unwrap();
+    let kept = store.contracts(Some("acme")).unwrap();
+    let again = import_contracts(&store, "acme", &exported, &change).unwrap();
+    assert_eq!(
+        (again.imported.len(), again.problems.len()),
+        (4, 0),
+        "{exported}"
+    );
+    assert_eq!(store.contracts(Some("acme")).unwrap(), kept);
+    import_contracts(
+        &store,
+        "acme",
+        "app,owner\nShelfware,finance@example.com\n",
+        &change,
+    )
+    .unwrap();
+    let shelf = store.contract("acme", SHELFWARE).unwrap().unwrap();
+    assert_eq!(
+        (shelf.licences, shelf.owner.as_deref()),
+        (Some(12), Some("finance@example.com"))
+    );
+    let unknown =
+        import_contracts(&store, "acme", "app,seats\nShelfware,3\n", &change).unwrap_err();
+    assert!(
+        unknown
+            .to_string()
+            .contains("line 1: unknown column `seats`"),
+        "{unknown}"
+    );
 }

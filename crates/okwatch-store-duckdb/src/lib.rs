@@ -15,6 +15,7 @@
 mod accounts;
 mod aggregate;
 mod alerts;
+mod contracts;
 mod directory;
 mod keyword_index;
 mod notifications;
@@ -273,6 +274,7 @@ impl DuckDbStore {
              {}
              {}
              {}
+             {}
              {}",
             columns.join(",\n                 "),
             keyword_index::CREATE_SQL,
@@ -283,6 +285,7 @@ impl DuckDbStore {
             rules::CREATE_SQL,
             schedules::CREATE_SQL,
             directory::CREATE_SQL,
+            contracts::CREATE_SQL,
         ))
         .map_err(db_err("creating the store's tables"))
     }

@@ -12,10 +12,12 @@
 
 pub mod aggregate;
 pub mod arrow_batch;
+pub mod contracts;
 pub mod directory;
 pub mod layout;
 
 pub use aggregate::{AggregateRow, Aggregation, Key};
+pub use contracts::{Billing, Contract, Contracts};
 pub use directory::{Directory, DirectorySnapshot};
 pub use layout::EventRow;
 

@@ -97,6 +97,7 @@ impl WebState {
             + RuleStore
             + ReportSchedules
             + okwatch_store::Directory
+            + okwatch_store::Contracts
             + 'static,
     {
         WebState {
