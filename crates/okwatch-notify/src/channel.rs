@@ -18,6 +18,8 @@ pub struct Channel {
     pub min_severity: String,
     /// Only these detections (empty: every one).
     pub rules: Vec<String>,
+    /// Whether contract renewal notices go here too.
+    pub renewals: bool,
     /// The first retry's delay; each next one doubles, up to an hour.
     pub retry_base: Duration,
     /// Tries before a notification is marked failed.

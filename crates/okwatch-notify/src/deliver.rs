@@ -26,6 +26,7 @@ pub async fn deliver(channel: &Channel, payload: &Payload) -> Result<String, Str
             let body = match payload {
                 Payload::Alert(told) => told.webhook_json(),
                 Payload::Report(mail) => mail.webhook_json(),
+                Payload::Renewal(notice) => notice.webhook_json(),
             }
             .to_string();
             let signature = signing_secret.as_ref().map(|key| {
@@ -41,6 +42,13 @@ pub async fn deliver(channel: &Channel, payload: &Payload) -> Result<String, Str
         }
         (Target::Slack { url }, Payload::Report(mail)) => {
             post(url.expose(), mail.slack_json().to_string(), None).await
+        }
+        (Target::Slack { url }, Payload::Renewal(notice)) => {
+            post(url.expose(), notice.slack_json().to_string(), None).await
+        }
+        (Target::Email(smtp), Payload::Renewal(notice)) => {
+            let body = MultiPart::alternative_plain_html(notice.text.clone(), notice.html.clone());
+            mail(smtp, &smtp.to, (notice.subject.clone(), body)).await
         }
         (Target::Email(smtp), Payload::Alert(told)) => {
             mail(smtp, &smtp.to, alert_message(told)).await
@@ -96,6 +104,10 @@ fn write_files(dir: &std::path::Path, payload: &Payload) -> Result<String, Strin
                 told.alert.severity
             ),
             serde_json::to_string_pretty(&told.webhook_json()).unwrap_or_default(),
+        )],
+        Payload::Renewal(notice) => vec![(
+            format!("{}.json", safe_name(&notice.file_stem)),
+            serde_json::to_string_pretty(&notice.webhook_json()).unwrap_or_default(),
         )],
         Payload::Report(report) => {
             let stem = safe_name(&report.file_stem);

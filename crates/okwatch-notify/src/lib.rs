@@ -1,4 +1,4 @@
-//! Notifications: alerts and scheduled reports told to people where they work — a generic
+//! Notifications: alerts, scheduled reports and contract renewals told to people where they work — a generic
 //! webhook (JSON), Slack (its incoming-webhook format), e-mail over SMTP, and files in a
 //! directory.
 //!
@@ -10,6 +10,7 @@
 pub mod channel;
 pub mod deliver;
 pub mod message;
+pub mod renewal;
 pub mod report;
 pub mod schedule;
 pub mod worker;

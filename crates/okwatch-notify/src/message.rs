@@ -5,11 +5,13 @@ use crate::report::ReportMail;
 use okwatch_store::AlertRecord;
 use serde_json::{json, Value};
 
-/// What a queued notification holds: a report (tried first: its fields are its own) or an
-/// alert.
+/// What a queued notification holds: a renewal notice or a report (tried first: their fields
+/// are their own) or an alert.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Payload {
+    /// A contract's renewal coming up.
+    Renewal(Box<crate::renewal::RenewalNotice>),
     /// A scheduled report.
     Report(Box<ReportMail>),
     /// An alert (or a channel test).

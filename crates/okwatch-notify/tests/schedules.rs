@@ -37,6 +37,7 @@ fn directory(path: &std::path::Path) -> Channel {
         },
         min_severity: "critical".into(),
         rules: Vec::new(),
+        renewals: false,
         retry_base: Duration::from_secs(1),
         max_attempts: 3,
     }

@@ -200,3 +200,11 @@ for (const form of document.querySelectorAll("form.schedule-form")) {
     try { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (_) { /* keep UTC */ }
   }
 }
+// A CSV file chosen for import is read into the box below it, so the form posts plain text
+// (and the person sees what will be imported).
+for (const input of document.querySelectorAll("input[type=file][data-into]")) {
+  input.addEventListener("change", async () => {
+    const file = input.files[0];
+    if (file) document.getElementById(input.dataset.into).value = await file.text();
+  });
+}

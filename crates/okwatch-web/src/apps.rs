@@ -1,7 +1,8 @@
-//! The SaaS usage overview in the console: every app of an org's directory with its assigned
-//! and active people and the licences to reclaim (`/apps`), and one app's people with the
-//! state of each (`/apps/{org}/{id}`); the same as JSON in the API (`GET /apps`,
-//! `GET /apps/{org}/{id}`).
+//! The SaaS usage overview in the console: every app of an org's directory, Okta itself first,
+//! with its assigned and active people, licences, spend, savings and renewal, sortable by any
+//! of them (`/apps`), and one app's numbers, contract and people (`/apps/{org}/{id}`); the same
+//! as JSON in the API (`GET /apps`, `GET /apps/{org}/{id}`). Contracts are edited and imported
+//! in `apps_contracts`, renewals listed in `apps_renewals`.
 
 use crate::auth::SignedIn;
 use crate::rest::ApiError;
@@ -11,11 +12,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::{Extension, Json};
 use okwatch_engine::search_text::encode;
-use okwatch_engine::usage::{self, AppUse, AppUser, Inventory, IDLE_DAYS};
+use okwatch_engine::usage::money::{format_cents, format_money};
+use okwatch_engine::usage::{self, AppUse, AppUser, Inventory, Total, IDLE_DAYS, OKTA_APP};
 use serde_json::{json, Value};
 
 /// The orgs with a directory, and the one asked for (or the first).
-async fn pick_org(
+pub(crate) async fn pick_org(
     state: &WebState,
     query: Option<&str>,
 ) -> Result<(Vec<String>, String), WebError> {
@@ -38,12 +40,44 @@ async fn pick_org(
     Ok((orgs, org))
 }
 
-async fn inventory(state: &WebState, org: &str) -> Result<Inventory, WebError> {
-    let (store, org) = (state.usage.clone(), org.to_string());
-    tokio::task::spawn_blocking(move || usage::inventory(store.as_ref(), &org, chrono::Utc::now()))
+/// Runs an engine call on a blocking thread.
+pub(crate) async fn engine<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, okwatch_engine::EngineError> + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(WebError::from)
+}
+
+async fn inventory(state: &WebState, org: &str) -> Result<Inventory, WebError> {
+    let (store, org) = (state.usage.clone(), org.to_string());
+    engine(move || usage::inventory(store.as_ref(), &org, chrono::Utc::now())).await
+}
+
+/// One app's numbers and the directory's date; 404 when the org has no directory or no such
+/// app.
+pub(crate) async fn app_numbers(
+    state: &WebState,
+    org: &str,
+    id: &str,
+) -> Result<(AppUse, String), WebError> {
+    let (store, o, i) = (state.usage.clone(), org.to_string(), id.to_string());
+    let found = engine(move || {
+        let taken = store.directory_taken(&o)?;
+        let app = usage::app_numbers(store.as_ref(), &o, &i, chrono::Utc::now());
+        Ok((app, taken))
+    })
+    .await?;
+    match found {
+        (_, None) => Err(WebError::NotFound(format!(
+            "org `{org}` has no directory yet"
+        ))),
+        (app, Some(taken)) => match app.map_err(WebError::from)? {
+            Some(app) => Ok((app, taken)),
+            None => Err(WebError::NotFound(format!("org `{org}` has no app `{id}`"))),
+        },
+    }
 }
 
 async fn one_app(
@@ -51,44 +85,205 @@ async fn one_app(
     org: &str,
     id: &str,
 ) -> Result<(AppUse, Vec<AppUser>, String), WebError> {
-    // No directory for the org: nothing there, as for an unknown app.
-    let inventory = inventory(state, org).await.map_err(|e| match e {
-        WebError::BadRequest(m) => WebError::NotFound(m),
-        e => e,
-    })?;
-    let app = inventory
-        .apps
-        .into_iter()
-        .find(|a| a.id == id)
-        .ok_or_else(|| WebError::NotFound(format!("org `{org}` has no app `{id}`")))?;
+    let (app, taken) = app_numbers(state, org, id).await?;
     let (store, org, id) = (state.usage.clone(), org.to_string(), id.to_string());
-    let people = tokio::task::spawn_blocking(move || {
-        usage::app_users(store.as_ref(), &org, &id, chrono::Utc::now())
-    })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?
-    .map_err(WebError::from)?;
-    Ok((app, people, inventory.directory_taken))
+    let people =
+        engine(move || usage::app_users(store.as_ref(), &org, &id, chrono::Utc::now())).await?;
+    Ok((app, people, taken))
 }
 
-/// `62%`, or `—` when nobody is assigned.
-fn percent(share: Option<f64>) -> String {
+/// `62%`, or `—` when there is nothing to divide by.
+pub(crate) fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "—".into(), |s| format!("{:.0}%", s * 100.0))
 }
 
 /// The explorer's search for an app's sign-ins (by one person, when given).
 fn sign_ins_href(org: &str, app: &str, person: Option<&str>) -> String {
-    let mut filter = format!(r#"{} and target.id eq "{app}""#, usage::SIGN_ON_FILTER);
+    let mut filter = if app == OKTA_APP {
+        usage::OKTA_SIGN_ON_FILTER.to_string()
+    } else {
+        format!(r#"{} and target.id eq "{app}""#, usage::SIGN_ON_FILTER)
+    };
     if let Some(person) = person {
         filter.push_str(&format!(r#" and actor.id eq "{person}""#));
     }
     format!("/?since=all&org={}&filter={}", encode(org), encode(&filter))
 }
 
-struct AppRow {
-    app: AppUse,
+/// An app's figures as the console writes them.
+pub(crate) struct Shown {
+    pub app: AppUse,
+    pub href: String,
+    /// Active over licences when they are known, else over assigned.
+    pub utilisation: String,
+    pub utilisation_of: &'static str,
+    pub licences: String,
+    pub spend: String,
+    pub per_active: String,
+    pub unused: String,
+    pub savings: String,
+    pub renewal: String,
+    /// Days to the renewal, when it is within 90 days.
+    pub renews_in: Option<i64>,
+}
+
+pub(crate) fn shown(org: &str, app: AppUse) -> Shown {
+    let money = |cents: Option<i64>| {
+        app.spend
+            .as_ref()
+            .zip(cents)
+            .map_or_else(|| "—".to_string(), |(s, c)| format_money(c, &s.currency))
+    };
+    let spend = app.spend.as_ref();
+    let renewal = app.contract.as_ref().and_then(|c| c.renewal.clone());
+    let renews_in = renewal
+        .as_deref()
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .map(|d| (d - chrono::Utc::now().date_naive()).num_days())
+        .filter(|d| (0..=90).contains(d));
+    Shown {
+        href: format!("/apps/{}/{}", encode(org), encode(&app.id)),
+        utilisation: percent(app.licence_utilisation.or(app.utilisation)),
+        utilisation_of: if app.licence_utilisation.is_some() {
+            "licences"
+        } else {
+            "assigned"
+        },
+        licences: app
+            .contract
+            .as_ref()
+            .and_then(|c| c.licences)
+            .map_or_else(|| "—".into(), |l| l.to_string()),
+        spend: money(spend.map(|s| s.annual_cents)),
+        per_active: money(spend.and_then(|s| s.per_active_user_cents)),
+        unused: spend.map_or_else(|| app.idle.to_string(), |s| s.unused.to_string()),
+        savings: money(spend.and_then(|s| s.savings_cents)),
+        renewal: renewal.unwrap_or_else(|| "—".into()),
+        renews_in,
+        app,
+    }
+}
+
+/// A sortable column's heading.
+struct Heading {
+    label: &'static str,
+    title: &'static str,
     href: String,
-    utilisation: String,
+    /// `ascending`, `descending` or empty (not sorted by it).
+    sorted: &'static str,
+    num: bool,
+}
+
+fn headings(org: &str, by: &str, ascending: bool) -> Vec<Heading> {
+    [
+        ("app", "App", "", false),
+        (
+            "assigned",
+            "Assigned",
+            "People assigned it (Okta: accounts not deactivated)",
+            true,
+        ),
+        ("", "Licences", "Licences bought, from the contract", true),
+        (
+            "",
+            "Active 7 d",
+            "People who signed in to it in 7 days",
+            true,
+        ),
+        (
+            "active_30",
+            "Active 30 d",
+            "People who signed in to it in 30 days",
+            true,
+        ),
+        (
+            "",
+            "Active 90 d",
+            "People who signed in to it in 90 days",
+            true,
+        ),
+        (
+            "utilisation",
+            "Utilisation",
+            "Active in 30 days over licences (over assigned when the licences are not known)",
+            true,
+        ),
+        (
+            "idle",
+            "To reclaim",
+            "Assigned people idle 30 days or who never signed in",
+            true,
+        ),
+        ("spend", "Spend / year", "A year of the contract", true),
+        (
+            "savings",
+            "Savings / year",
+            "What the licences unused in 30 days cost a year",
+            true,
+        ),
+        ("renewal", "Renewal", "When the contract renews", false),
+        (
+            "last_used",
+            "Last use",
+            "The latest sign-in in 90 days",
+            false,
+        ),
+    ]
+    .into_iter()
+    .map(|(key, label, title, num)| {
+        let here = key == by;
+        let next = if here {
+            !ascending
+        } else {
+            Inventory::ascending_first(key)
+        };
+        Heading {
+            label,
+            title,
+            href: if key.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "/apps?org={}&sort={key}&dir={}",
+                    encode(org),
+                    if next { "asc" } else { "desc" }
+                )
+            },
+            sorted: match (here, ascending) {
+                (false, _) => "",
+                (true, true) => "ascending",
+                (true, false) => "descending",
+            },
+            num,
+        }
+    })
+    .collect()
+}
+
+/// A total as the figures show it: whole units (a figure is read at a glance; the cents are in
+/// the table).
+struct TotalShown {
+    currency: String,
+    spend: String,
+    savings: String,
+    apps: u64,
+}
+
+fn whole(cents: i64) -> String {
+    let rounded = format_cents((cents + 50) / 100 * 100);
+    rounded.trim_end_matches(".00").to_string()
+}
+
+fn totals_shown(totals: &[Total]) -> Vec<TotalShown> {
+    totals
+        .iter()
+        .map(|t| TotalShown {
+            currency: t.currency.clone(),
+            spend: whole(t.annual_cents),
+            savings: whole(t.savings_cents),
+            apps: t.apps,
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -97,47 +292,87 @@ struct ListPage {
     user: SignedIn,
     orgs: Vec<String>,
     org: String,
+    /// `org` percent-encoded, for links.
+    org_path: String,
     taken: String,
-    apps: Vec<AppRow>,
+    apps: Vec<Shown>,
+    headings: Vec<Heading>,
+    totals: Vec<TotalShown>,
     assigned: u64,
     idle: u64,
     idle_days: i64,
     problem: Option<String>,
 }
 
-/// `GET /apps`.
+/// The sort a query asks for (`sort=spend&dir=asc`), checked.
+fn sort_of(query: Option<&str>) -> Result<Option<(String, bool)>, WebError> {
+    let pairs = okwatch_okta::server::query_pairs(query);
+    let Some(by) = crate::rest::value_of(&pairs, "sort").filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if !usage::SORTS.contains(&by) {
+        return Err(WebError::BadRequest(format!(
+            "cannot sort by `{by}`: one of {}",
+            usage::SORTS.join(", ")
+        )));
+    }
+    let ascending = match crate::rest::value_of(&pairs, "dir") {
+        Some("asc") => true,
+        Some("desc") => false,
+        _ => Inventory::ascending_first(by),
+    };
+    Ok(Some((by.to_string(), ascending)))
+}
+
+/// `GET /apps` (`?org=`, `?sort=&dir=`).
 pub(crate) async fn list(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let (orgs, org) = pick_org(&state, query.as_deref()).await?;
-    let (apps, taken, problem) = if org.is_empty() {
-        (Vec::new(), String::new(), None)
-    } else {
+    let sort = sort_of(query.as_deref())?;
+    let (mut found, mut problem) = (None, None);
+    if !org.is_empty() {
         match inventory(&state, &org).await {
-            Ok(inventory) => (inventory.apps, inventory.directory_taken, None),
-            Err(WebError::BadRequest(m)) => (Vec::new(), String::new(), Some(m)),
+            Ok(inventory) => found = Some(inventory),
+            Err(WebError::BadRequest(m)) => problem = Some(m),
             Err(e) => return Err(e),
         }
+    }
+    let (mut apps, taken, totals) = match found {
+        Some(mut inventory) => {
+            if let Some((by, ascending)) = &sort {
+                inventory.sort(by, *ascending)?;
+            }
+            (inventory.apps, inventory.directory_taken, inventory.totals)
+        }
+        None => (Vec::new(), String::new(), Vec::new()),
     };
-    let rows: Vec<AppRow> = apps
-        .into_iter()
-        .map(|app| AppRow {
-            href: format!("/apps/{}/{}", encode(&org), encode(&app.id)),
-            utilisation: percent(app.utilisation),
-            app,
-        })
-        .collect();
+    let assigned = apps
+        .iter()
+        .filter(|a| a.id != OKTA_APP)
+        .map(|a| a.assigned)
+        .sum();
+    let idle = apps
+        .iter()
+        .filter(|a| a.id != OKTA_APP)
+        .map(|a| a.idle)
+        .sum();
+    let rows: Vec<Shown> = apps.drain(..).map(|app| shown(&org, app)).collect();
+    let (by, ascending) = sort.unwrap_or_default();
     html(&ListPage {
         user,
-        assigned: rows.iter().map(|r| r.app.assigned).sum(),
-        idle: rows.iter().map(|r| r.app.idle).sum(),
+        headings: headings(&org, &by, ascending),
+        totals: totals_shown(&totals),
+        assigned,
+        idle,
         idle_days: IDLE_DAYS,
         orgs,
-        org,
         taken: crate::schedules::minute(&taken),
         apps: rows,
+        org_path: encode(&org),
+        org,
         problem,
     })
 }
@@ -153,9 +388,9 @@ struct AppPage {
     user: SignedIn,
     back: String,
     org: String,
-    app: AppUse,
-    utilisation: String,
+    app: Shown,
     sign_ins: String,
+    contract_href: String,
     taken: String,
     people: Vec<PersonRow>,
     idle_days: i64,
@@ -170,8 +405,8 @@ pub(crate) async fn one(
     let (app, people, taken) = one_app(&state, &org, &id).await?;
     html(&AppPage {
         user,
-        utilisation: percent(app.utilisation),
         sign_ins: sign_ins_href(&org, &app.id, None),
+        contract_href: format!("/apps/{}/{}/contract", encode(&org), encode(&app.id)),
         people: people
             .into_iter()
             .map(|person| PersonRow {
@@ -182,27 +417,32 @@ pub(crate) async fn one(
         taken: crate::schedules::minute(&taken),
         idle_days: IDLE_DAYS,
         back: format!("/apps?org={}", encode(&org)),
+        app: shown(&org, app),
         org,
-        app,
     })
 }
 
-/// `GET /api/okwatch/v1/apps?org=`.
+/// `GET /api/okwatch/v1/apps?org=&sort=&dir=`.
 pub(crate) async fn api_list(
     State(state): State<WebState>,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let (orgs, org) = pick_org(&state, query.as_deref()).await?;
+    let sort = sort_of(query.as_deref())?;
     if org.is_empty() {
         return Ok(Json(json!({
             "org": null,
             "orgs": orgs,
             "apps": [],
+            "totals": [],
             "note": "no org has a directory yet: okwatch lists each configured org's at start \
                      and every `directory_sync`",
         })));
     }
-    let inventory = inventory(&state, &org).await?;
+    let mut inventory = inventory(&state, &org).await?;
+    if let Some((by, ascending)) = sort {
+        inventory.sort(&by, ascending).map_err(WebError::from)?;
+    }
     let mut value = serde_json::to_value(inventory).unwrap_or_default();
     value["orgs"] = json!(orgs);
     Ok(Json(value))
@@ -220,4 +460,9 @@ pub(crate) async fn api_one(
         "app": app,
         "people": people,
     })))
+}
+
+/// `USD 1,200.50`, for templates.
+pub(crate) fn money(cents: &i64, currency: &str) -> String {
+    format_money(*cents, currency)
 }

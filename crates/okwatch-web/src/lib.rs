@@ -6,6 +6,8 @@
 
 pub mod alerts;
 mod apps;
+mod apps_contracts;
+mod apps_renewals;
 pub mod auth;
 pub mod chart;
 pub mod columns;
@@ -78,8 +80,8 @@ pub struct WebState {
     pub reporting: Arc<dyn okwatch_notify::schedule::ScheduleStore>,
     /// The console's address as people reach it (links in notifications).
     pub public_url: Option<String>,
-    /// Directories and the events, for SaaS usage.
-    pub usage: Arc<dyn okwatch_engine::usage::UsageStore>,
+    /// Directories, contracts and the events, for SaaS usage; the queue, for renewal notices.
+    pub usage: Arc<dyn okwatch_notify::renewal::RenewalStore>,
 }
 
 /// The orgs, and when they were looked up.
@@ -255,7 +257,21 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts", get(alerts::page))
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
         .route("/apps", get(apps::list))
+        .route("/apps/renewals", get(apps_renewals::page))
         .route("/apps/{org}/{id}", get(apps::one))
+        .route(
+            "/apps/{org}/{id}/contract",
+            get(apps_contracts::page).post(apps_contracts::submit),
+        )
+        .route(
+            "/apps/{org}/{id}/contract/delete",
+            axum::routing::post(apps_contracts::remove),
+        )
+        .route(
+            "/apps/{org}/contracts/import",
+            get(apps_contracts::import_form).post(apps_contracts::import_submit),
+        )
+        .route("/apps/{org}/contracts.csv", get(apps_contracts::export))
         .route("/reports", get(reports::list))
         .route(
             "/reports/schedules",
@@ -332,6 +348,19 @@ pub fn router(state: WebState) -> Router {
             &format!("{}/apps/{{org}}/{{id}}", rest::BASE),
             get(apps::api_one),
         )
+        .route(
+            &format!("{}/apps/{{org}}/{{id}}/contract", rest::BASE),
+            axum::routing::put(apps_contracts::api_put).delete(apps_contracts::api_delete),
+        )
+        .route(
+            &format!("{}/apps/{{org}}/contracts", rest::BASE),
+            axum::routing::post(apps_contracts::api_import),
+        )
+        .route(
+            &format!("{}/apps/{{org}}/contracts.csv", rest::BASE),
+            get(apps_contracts::export),
+        )
+        .route(&format!("{}/renewals", rest::BASE), get(apps_renewals::api))
         .route(&format!("{}/reports", rest::BASE), get(rest_reports::list))
         .route(
             &format!("{}/reports/{{id}}", rest::BASE),

@@ -34,6 +34,12 @@ impl ApiError {
             body: json!({ "error": message.into() }),
         }
     }
+
+    /// The same error with one more member in its body (the problems of each field).
+    pub(crate) fn with(mut self, key: &str, value: Value) -> ApiError {
+        self.body[key] = value;
+        self
+    }
 }
 
 impl From<StoreError> for ApiError {

@@ -262,6 +262,20 @@ impl Reader<'_> {
         channels
     }
 
+    /// A `true`/`false` key; false when absent (or wrong, which is a problem).
+    fn boolean(&mut self, table: &Table<'_>, key: &str) -> bool {
+        match Self::value(table, key) {
+            None => false,
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => *b,
+                _ => {
+                    self.problem(v.span(), format!("`{key}` must be true or false"));
+                    false
+                }
+            },
+        }
+    }
+
     fn problem(&mut self, span: Range<usize>, message: String) {
         let before = &self.text[..span.start.min(self.text.len())];
         let line = before.matches('\n').count() + 1;
@@ -580,16 +594,7 @@ impl Reader<'_> {
                 }
             }
         };
-        let dpop = match Self::value(table, "dpop") {
-            None => false,
-            Some(v) => match v.get_ref() {
-                DeValue::Boolean(b) => *b,
-                _ => {
-                    self.problem(v.span(), "`dpop` must be true or false".into());
-                    false
-                }
-            },
-        };
+        let dpop = self.boolean(table, "dpop");
         if self.problems.len() > before {
             return None;
         }

@@ -1,6 +1,8 @@
 //! The SaaS usage overview end to end: `okwatch serve` lists a simulated org's directory over
 //! real HTTP and collects its System Log; the apps API and console then show every app with
-//! the org's own assignments, and active people equal to those the org's events show.
+//! the org's own assignments, and active people equal to those the org's events show. Then
+//! contracts, through the API, a CSV import and the console form: spend and savings from them,
+//! renewals in their windows, and a renewal notice delivered to the channel set for renewals.
 
 mod support;
 
@@ -11,7 +13,7 @@ use reqwest::Method;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-use support::{api_call, console_get, console_session, Server};
+use support::{api_call, console_get, console_post, console_session, Server};
 
 const PASSWORD: &str = "apps-test-password";
 const TOKEN: &str = "apps-test-token";
@@ -66,11 +68,13 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
+    let notices = dir.path().join("notices");
     let server = Server::start_with_config(
         &data,
         dir.path(),
         &format!(
-            "[[org]]\nname = \"acme\"\nurl = \"{sim_url}\"\napi_token_env = \"OKWATCH_TEST_APPS_TOKEN\"\nbackfill_since = \"-5d\"\nrate_limit_share = 1.0\npoll_interval = \"1s\"\n"
+            "[[org]]\nname = \"acme\"\nurl = \"{sim_url}\"\napi_token_env = \"OKWATCH_TEST_APPS_TOKEN\"\nbackfill_since = \"-5d\"\nrate_limit_share = 1.0\npoll_interval = \"1s\"\n\n[[notify]]\nname = \"finance\"\nkind = \"directory\"\npath = \"{}\"\nrenewals = true\n",
+            notices.display()
         ),
         &[
             ("OKWATCH_TEST_APPS_TOKEN", TOKEN),
@@ -90,8 +94,9 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
         let org = sim.org();
         let matches = |inventory: &Value| -> Result<(), String> {
             let apps = inventory["apps"].as_array().ok_or("no apps")?;
-            if apps.len() != org.apps.len() {
-                return Err(format!("{} apps of {}", apps.len(), org.apps.len()));
+            // The org's apps, and Okta itself.
+            if apps.len() != org.apps.len() + 1 {
+                return Err(format!("{} apps of {}", apps.len(), org.apps.len() + 1));
             }
             for (i, app) in org.apps.iter().enumerate() {
                 let shown = apps
@@ -177,5 +182,272 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
         assert_eq!(status, 200);
         assert!(page.contains(busiest["label"].as_str().unwrap()));
         assert!(page.contains("Licences to reclaim first"));
+
+        contracts(&client, &server.url, &session, apps, &notices).await;
     });
+}
+
+fn day_after(days: i64) -> String {
+    (chrono::Utc::now() + chrono::TimeDelta::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// Contracts through the API, a CSV import and the console; spend, savings, renewals and a
+/// renewal notice from them.
+async fn contracts(
+    client: &reqwest::Client,
+    url: &str,
+    session: &(String, String),
+    apps: &[Value],
+    notices: &std::path::Path,
+) {
+    let base = format!("{url}/api/okwatch/v1");
+    let call = |method: Method, path: &str, body: Option<String>| {
+        let url = format!("{base}{path}");
+        async move { api_call(client, method, &url, session, body.as_deref()).await }
+    };
+    let others: Vec<&Value> = apps.iter().filter(|a| a["id"] != "okta").collect();
+    let busiest = others
+        .iter()
+        .max_by_key(|a| a["active_30"].as_u64().unwrap())
+        .unwrap();
+    let id = busiest["id"].as_str().unwrap();
+    let label = busiest["label"].as_str().unwrap();
+    let active = busiest["active_30"].as_u64().unwrap();
+    let licences = busiest["assigned"].as_u64().unwrap() + 10;
+
+    // A bad fact is refused with the field named; nothing is kept.
+    let (status, refused) = call(
+        Method::PUT,
+        &format!("/apps/acme/{id}/contract"),
+        Some(r#"{"licences": 10, "price": "12.345"}"#.into()),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert_eq!(refused["problems"][0]["field"], "price");
+    let (status, refused) = call(
+        Method::PUT,
+        &format!("/apps/acme/{id}/contract"),
+        Some(r#"{"seats": 10}"#.into()),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(refused["error"]
+        .as_str()
+        .unwrap()
+        .contains("unknown field `seats`"));
+
+    // A good one: a year of it and its unused licences, by the arithmetic.
+    let body = format!(
+        r#"{{"licences": {licences}, "price": 12.5, "billing": "licence_month", "currency": "eur",
+            "renewal": "{}", "notice_days": 30, "owner": "it@example.com"}}"#,
+        day_after(10)
+    );
+    let (status, saved) = call(
+        Method::PUT,
+        &format!("/apps/acme/{id}/contract"),
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["contract"]["currency"], "EUR");
+    let spend = &saved["app"]["spend"];
+    assert_eq!(spend["annual_cents"], 1250 * 12 * licences);
+    assert_eq!(spend["unused"], licences - active);
+    assert_eq!(spend["savings_cents"], 1250 * 12 * (licences - active));
+
+    // It renews in 10 days with a 30-day notice: the notice reaches the finance channel.
+    let started = Instant::now();
+    let notice = loop {
+        let found = std::fs::read_dir(notices)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("renewal-acme-"));
+        if let Some(file) = found {
+            break std::fs::read_to_string(file.path()).unwrap();
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let (_, log) = call(Method::GET, "/notifications", None).await;
+            let (_, renewals) = call(Method::GET, "/renewals", None).await;
+            panic!("no renewal notice: {log} {renewals}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let notice: Value = serde_json::from_str(&notice).unwrap();
+    assert_eq!(notice["type"], "okwatch.renewal");
+    assert_eq!(notice["renewal"]["app"]["id"], id);
+    assert_eq!(
+        notice["subject"],
+        format!(
+            "[okwatch] {label} renews in 10 days ({}): {} of {licences} licences unused",
+            day_after(10),
+            licences - active
+        )
+    );
+
+    // A CSV file: the good row kept, each bad row reported with its line.
+    let second = others.iter().find(|a| a["id"] != id).unwrap();
+    let csv = format!(
+        "app,licences,price,billing,renewal\nOkta,200,4,licence_month,{}\nNope,1,1,licence_month,\n{},x,1,,\n",
+        day_after(45),
+        second["label"].as_str().unwrap()
+    );
+    let (status, report) = call(Method::POST, "/apps/acme/contracts", Some(csv)).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["imported"].as_array().unwrap().len(), 1);
+    assert_eq!(report["imported"][0]["app_id"], "okta");
+    let lines: Vec<u64> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4]);
+    assert_eq!(report["problems"][1]["problems"][0]["field"], "licences");
+    let (status, refused) = call(
+        Method::POST,
+        "/apps/acme/contracts",
+        Some("app,seats\n".into()),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+
+    // Renewals in their windows, soonest first.
+    let renewing = |within: u32| {
+        let call = &call;
+        async move {
+            let (status, found) =
+                call(Method::GET, &format!("/renewals?within={within}"), None).await;
+            assert_eq!(status, 200, "{found}");
+            assert_eq!(found["notice_channels"], serde_json::json!(["finance"]));
+            found["renewals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["app"]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(renewing(30).await, [id]);
+    assert_eq!(renewing(60).await, [id, "okta"]);
+
+    // The inventory sorted by spend, with totals per currency.
+    let (status, sorted) = call(Method::GET, "/apps?sort=spend&dir=desc", None).await;
+    assert_eq!(status, 200, "{sorted}");
+    let okta_spend = 400 * 12 * 200;
+    let (first, second_app) = if okta_spend > 1250 * 12 * licences {
+        ("okta", id)
+    } else {
+        (id, "okta")
+    };
+    assert_eq!(sorted["apps"][0]["id"], first);
+    assert_eq!(sorted["apps"][1]["id"], second_app);
+    // A contract imported without a currency takes the org's usual one (EUR here): one total.
+    assert_eq!(
+        sorted["totals"].as_array().unwrap().len(),
+        1,
+        "{}",
+        sorted["totals"]
+    );
+    assert_eq!(sorted["totals"][0]["currency"], "EUR");
+    assert_eq!(
+        sorted["totals"][0]["annual_cents"],
+        okta_spend + 1250 * 12 * licences
+    );
+    let (status, _) = call(Method::GET, "/apps?sort=price", None).await;
+    assert_eq!(status, 400);
+
+    // Exported, the file imports back whole.
+    let exported = client
+        .get(format!("{base}/apps/acme/contracts.csv"))
+        .header("cookie", &session.0)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        exported.starts_with("app,licences,price,billing,currency,renewal"),
+        "{exported}"
+    );
+    let (status, again) = call(Method::POST, "/apps/acme/contracts", Some(exported)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            again["imported"].as_array().unwrap().len(),
+            again["problems"].as_array().unwrap().len()
+        ),
+        (2, 0),
+        "{again}"
+    );
+
+    // The console: the form refuses a bad date on its page and keeps a good one.
+    let form = format!("/apps/acme/{}/contract", second["id"].as_str().unwrap());
+    let (status, page) = console_get(client, url, session, &form).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Licences bought"));
+    let (status, _, page) = console_post(
+        client,
+        url,
+        session,
+        &form,
+        &[
+            ("licences", "5"),
+            ("price", "3"),
+            ("billing", "licence_year"),
+            ("currency", "USD"),
+            ("renewal", "31/12/2027"),
+            ("notice_days", "30"),
+            ("owner", ""),
+            ("notes", ""),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(page.contains("is not a date"), "{page}");
+    let (status, location, _) = console_post(
+        client,
+        url,
+        session,
+        &form,
+        &[
+            ("licences", "5"),
+            ("price", "3"),
+            ("billing", "licence_year"),
+            ("currency", "USD"),
+            ("renewal", "2027-12-31"),
+            ("notice_days", "30"),
+            ("owner", ""),
+            ("notes", "two\nlines"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 303);
+    let (_, page) = console_get(client, url, session, &location).await;
+    assert!(page.contains("USD 3.00 per licence per year"), "{page}");
+    let (status, page) = console_get(client, url, session, "/apps/renewals?within=365").await;
+    assert_eq!(status, 200);
+    assert!(page.contains(label) && page.contains("finance"));
+    let (status, _, page) = console_post(
+        client,
+        url,
+        session,
+        "/apps/acme/contracts/import",
+        &[("csv", "app,licences\nOkta,210\nNope,3\n")],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("1 contract imported") && page.contains("no app of the org"),
+        "{page}"
+    );
+
+    // Removed once; then there is none.
+    let (status, _) = call(Method::DELETE, &format!("/apps/acme/{id}/contract"), None).await;
+    assert_eq!(status, 204);
+    let (status, _) = call(Method::DELETE, &format!("/apps/acme/{id}/contract"), None).await;
+    assert_eq!(status, 404);
 }

@@ -425,7 +425,10 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
                 let bytes = reply.bytes().await.unwrap();
                 // Exports are CSV or NDJSON; everything else answers JSON.
                 let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                    assert!(path.contains("/export."), "{path} answers JSON");
+                    assert!(
+                        path.contains("/export.") || path.ends_with(".csv"),
+                        "{path} answers JSON"
+                    );
                     Value::String(String::from_utf8_lossy(&bytes).into_owned())
                 });
                 (status, body)
@@ -594,6 +597,28 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/apps", "", [303, 200, 200, 200]),
             ("GET", "/apps/acme/0oanonesuch", "", [303, 404, 404, 404]),
             ("GET", "/api/okwatch/v1/apps", "", [401, 200, 200, 200]),
+            ("GET", "/apps/renewals", "", [303, 200, 200, 200]),
+            ("GET", "/api/okwatch/v1/renewals", "", [401, 200, 200, 200]),
+            ("GET", "/apps/acme/contracts.csv", "", [303, 200, 200, 200]),
+            // Viewers cannot change contracts; here the org has no directory, so no app.
+            (
+                "POST",
+                "/apps/acme/0oanonesuch/contract",
+                "csrf={csrf}&licences=3",
+                [303, 403, 404, 404],
+            ),
+            (
+                "POST",
+                "/apps/acme/contracts/import",
+                "csrf={csrf}&csv=app%0AOkta",
+                [303, 403, 400, 400],
+            ),
+            (
+                "POST",
+                "/apps/acme/contracts/import",
+                "csrf=forged&csv=app",
+                [303, 403, 403, 403],
+            ),
             // No channel is configured here: the form comes back with the reason.
             (
                 "POST",

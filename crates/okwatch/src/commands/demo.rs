@@ -72,6 +72,12 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
         incidents: IncidentKind::ALL.to_vec(),
         service_apps: Vec::new(),
     })?;
+    // Contracts, so that the Apps pages have spend, savings and renewals to show; kept as
+    // people edit them when the demo runs again.
+    if okwatch_store::Contracts::contracts(store.as_ref(), Some(ORG))?.is_empty() {
+        let contracts = super::demo_contracts::contracts(ORG, sim.org(), chrono::Utc::now());
+        okwatch_store::Contracts::put_contracts(store.as_ref(), &contracts)?;
+    }
     println!(
         "okwatch demo: a simulated Okta org ({}, {USERS} people, {} apps) with {DAYS} days of history",
         sim.org().domain,
@@ -120,6 +126,13 @@ pub fn run(data_dir: &Path, args: &DemoArgs) -> Result<u8> {
                 channels: demo_channels(&demo_dir),
                 public_url: None,
             },
+            stopped.clone(),
+        ));
+        tokio::spawn(okwatch_notify::renewal::run(
+            store.clone(),
+            demo_channels(&demo_dir),
+            None,
+            Duration::from_secs(60),
             stopped.clone(),
         ));
         // The org's directory (people, groups, apps, assignments), as serve lists it.
@@ -233,8 +246,8 @@ struct Console {
 }
 
 /// Starts what `okwatch serve` would serve, over the demo's store.
-/// The demo's notification channels: one, `outbox`, that writes reports (and alerts sent to
-/// it) as files under the demo's data directory.
+/// The demo's notification channels: one, `outbox`, that writes reports, renewal notices (and
+/// alerts sent to it) as files under the demo's data directory.
 fn demo_channels(demo_dir: &Path) -> Arc<Vec<okwatch_notify::Channel>> {
     Arc::new(vec![okwatch_notify::Channel {
         name: "outbox".into(),
@@ -244,6 +257,8 @@ fn demo_channels(demo_dir: &Path) -> Arc<Vec<okwatch_notify::Channel>> {
         // Alerts are not sent to it: only schedules that name it.
         min_severity: "critical".into(),
         rules: vec!["okwatch.none".into()],
+        // Renewal notices of the demo's contracts land here as files.
+        renewals: true,
         retry_base: Duration::from_secs(5),
         max_attempts: 5,
     }])

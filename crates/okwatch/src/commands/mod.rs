@@ -7,6 +7,7 @@ mod bench_detections;
 mod bench_reports;
 mod config;
 mod demo;
+mod demo_contracts;
 mod generate;
 mod hooks;
 mod import;

@@ -113,6 +113,13 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
             },
             stopped.clone(),
         ));
+        tokio::spawn(okwatch_notify::renewal::run(
+            store.clone(),
+            channels.clone(),
+            args.public_url.clone(),
+            std::time::Duration::from_secs(3600),
+            stopped.clone(),
+        ));
         let app = crate::api::router(crate::api::ApiParts {
             store: store.clone(),
             auth,

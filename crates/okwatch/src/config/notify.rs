@@ -7,6 +7,7 @@
 //! url_env = "OKWATCH_SLACK_WEBHOOK"    # or url_file; the URL holds a token
 //! min_severity = "medium"              # the default: attacks, not every change
 //! rules = ["okwatch.password_spray"]   # optional: only these detections
+//! renewals = true                      # also contract renewal notices (default false)
 //!
 //! [[notify]]
 //! name = "soc-mail"
@@ -50,6 +51,7 @@ pub(super) const NOTIFY_KEYS: &[&str] = &[
     "retry_base",
     "max_attempts",
     "path",
+    "renewals",
 ];
 
 impl Reader<'_> {
@@ -209,6 +211,7 @@ impl Reader<'_> {
                 }),
         };
         let max_attempts = self.integer(table, "max_attempts", 1..101).unwrap_or(10) as u32;
+        let renewals = self.boolean(table, "renewals");
         if self.problems.len() > before {
             return None;
         }
@@ -217,6 +220,7 @@ impl Reader<'_> {
             target: target?,
             min_severity,
             rules,
+            renewals,
             retry_base,
             max_attempts,
         })

@@ -183,8 +183,16 @@ impl Server {
                 break rest.trim_end_matches("/api/v1/logs").to_string();
             }
         };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining stderr so the server never blocks on a full pipe; shown when
+        // OKWATCH_TEST_SERVER_LOG is set, to see what a server did in a failing test.
+        let show = std::env::var_os("OKWATCH_TEST_SERVER_LOG").is_some();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if show {
+                    eprintln!("[serve] {line}");
+                }
+            }
+        });
         Server { child, url }
     }
 }
