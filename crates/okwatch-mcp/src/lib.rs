@@ -13,6 +13,7 @@ mod guide;
 mod reports;
 mod server;
 mod source;
+mod usage;
 
 pub use server::OkwatchMcp;
 pub use source::StoreSource;

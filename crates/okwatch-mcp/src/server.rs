@@ -5,8 +5,7 @@ use crate::source::{SourceError, StoreSource};
 use chrono::{TimeDelta, Utc};
 use okwatch_engine::search_text::SearchText;
 use okwatch_engine::{
-    app_usage, collection_status, failed_sign_ins, user_activity, EventSummary, FailureGrouping,
-    Window,
+    collection_status, failed_sign_ins, user_activity, EventSummary, FailureGrouping, Window,
 };
 use okwatch_model::{format_timestamp, parse_time_bound, Timestamp};
 use okwatch_query::{parse_and_validate, AttrPath, Dialect, Expr, Keywords};
@@ -26,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Events examined at most by the per-person and per-app answers.
-const MAX_EXAMINED: usize = 20_000;
+pub(crate) const MAX_EXAMINED: usize = 20_000;
 /// Default and largest page of `search_events`.
 const DEFAULT_PAGE: usize = 20;
 const MAX_PAGE: usize = 100;
@@ -53,10 +52,10 @@ impl OkwatchMcp {
         &self.source
     }
 
-    /// Every tool: the search and summary tools, the alert tools of [`crate::alerts`] and the
-    /// report tools of [`crate::reports`].
+    /// Every tool: the search and summary tools, the alert tools of [`crate::alerts`], the
+    /// report tools of [`crate::reports`] and the SaaS tools of [`crate::usage`].
     fn tools() -> rmcp::handler::server::router::tool::ToolRouter<OkwatchMcp> {
-        Self::tool_router() + Self::alert_tools() + Self::report_tools()
+        Self::tool_router() + Self::alert_tools() + Self::report_tools() + Self::usage_tools()
     }
 }
 
@@ -108,7 +107,7 @@ pub(crate) fn reply(answer: Result<Value, ToolError>) -> Result<CallToolResult, 
     }
 }
 
-fn to_json(value: impl serde::Serialize) -> Result<Value, ToolError> {
+pub(crate) fn to_json(value: impl serde::Serialize) -> Result<Value, ToolError> {
     serde_json::to_value(value).map_err(|e| ToolError::Store(e.to_string()))
 }
 
@@ -125,7 +124,7 @@ fn bound(name: &str, text: Option<&str>, now: Timestamp) -> Result<Option<Timest
 }
 
 /// The window from `since`/`until`, `since` defaulting to `DEFAULT_DAYS` ago.
-fn window(since: Option<&str>, until: Option<&str>) -> Result<Window, ToolError> {
+pub(crate) fn window(since: Option<&str>, until: Option<&str>) -> Result<Window, ToolError> {
     let now = Utc::now();
     Ok(Window {
         since: Some(bound("since", since, now)?.unwrap_or(now - TimeDelta::days(DEFAULT_DAYS))),
@@ -133,7 +132,7 @@ fn window(since: Option<&str>, until: Option<&str>) -> Result<Window, ToolError>
     })
 }
 
-fn window_json(window: Window) -> Value {
+pub(crate) fn window_json(window: Window) -> Value {
     json!({
         "since": window.since.map(format_timestamp),
         "until": window.until.map(format_timestamp).unwrap_or_else(|| "now".into()),
@@ -215,20 +214,6 @@ pub struct FailedArgs {
     /// How many groups, largest first, 1 to 100. Default 10.
     #[serde(default)]
     pub top: Option<u32>,
-}
-
-/// `app_usage` arguments.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
-pub struct AppArgs {
-    /// One app, by name (exact, e.g. `Slack`) or Okta app id (0oa...). Default: every app.
-    #[serde(default)]
-    pub app: Option<String>,
-    /// Start of the period (ISO 8601 or -7d, -24h). Default: 30 days ago.
-    #[serde(default)]
-    pub since: Option<String>,
-    /// End of the period. Default: now.
-    #[serde(default)]
-    pub until: Option<String>,
 }
 
 /// `run_saved_search` arguments.
@@ -394,40 +379,6 @@ impl OkwatchMcp {
                 .with(move |store| failed_sign_ins(store, window, by, top).map_err(ToolError::from))
                 .await?;
             let mut value = to_json(answer)?;
-            value["window"] = window_json(window);
-            Ok(value)
-        };
-        reply(answer.await)
-    }
-
-    #[tool(
-        description = "App usage over a period, per app or for one app: successful and failed single sign-ons, distinct active users, last use, assignments added and removed. Built from System Log events; licences, spend and renewal dates are not tracked yet.",
-        annotations(read_only_hint = true)
-    )]
-    async fn app_usage(
-        &self,
-        Parameters(args): Parameters<AppArgs>,
-    ) -> Result<CallToolResult, ErrorData> {
-        let answer = async {
-            let window = window(args.since.as_deref(), args.until.as_deref())?;
-            let app = args
-                .app
-                .map(|a| a.trim().to_string())
-                .filter(|a| !a.is_empty());
-            let wanted = app.clone();
-            let report = self
-                .source
-                .with(move |store| {
-                    app_usage(store, wanted.as_deref(), window, MAX_EXAMINED)
-                        .map_err(ToolError::from)
-                })
-                .await?;
-            if let (Some(app), true) = (&app, report.apps.is_empty()) {
-                return Err(ToolError::Caller(format!(
-                    "no sign-ons or assignments for an app named or identified {app:?} in this period; call app_usage without app to list the apps"
-                )));
-            }
-            let mut value = to_json(report)?;
             value["window"] = window_json(window);
             Ok(value)
         };
@@ -663,7 +614,7 @@ impl OkwatchMcp {
              or brute force (one user, many failures) and any lockouts.\n\
              3. search_events with filter eventType sw \"user.account.privilege\" or eventType sw \"policy.\" or \
              eventType sw \"system.api_token\" for admin grants, policy changes and API tokens; list who changed what.\n\
-             4. app_usage: apps with assignments added or removed, and apps with few active users.\n\
+             4. app_usage: apps with assignments added or removed, apps with few active users, unused licences and what they cost; renewals coming up.\n\
              5. Write the review: a summary, findings ordered by risk (each with the evidence's uuids), and follow-ups.";
         Ok(
             GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
@@ -686,8 +637,8 @@ impl ServerHandler for OkwatchMcp {
         .with_server_info(Implementation::new("okwatch", env!("CARGO_PKG_VERSION")))
         .with_instructions(
             "okwatch keeps the Okta System Log of one or more orgs, beyond Okta's 90 days. Start with \
-             collection_status to see what is stored; use failed_sign_ins, user_activity and app_usage for \
-             summaries, search_events to find events (Okta filter syntax: read okwatch://guide/filter-language \
+             collection_status to see what is stored; use failed_sign_ins, user_activity and app_usage (with licences, spend and \
+             savings) and renewals for summaries, search_events to find events (Okta filter syntax: read okwatch://guide/filter-language \
              or check a filter with explain_filter) and get_event for one event's full JSON.",
         )
     }

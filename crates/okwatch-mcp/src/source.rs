@@ -1,5 +1,6 @@
 //! Where the MCP server reads events from.
 
+use okwatch_engine::usage::UsageStore;
 use okwatch_store::{AlertStore, RuleStore, SavedSearches, Store, StoreError};
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ pub struct StoreSource {
     saved: Arc<dyn SavedSearches>,
     alerts: Arc<dyn AlertStore>,
     rules: Arc<dyn RuleStore>,
+    usage: Arc<dyn UsageStore>,
 }
 
 /// A store call that failed, worded for the model and the person reading along.
@@ -27,17 +29,33 @@ pub enum SourceError {
 }
 
 impl StoreSource {
-    /// The events, saved searches, alerts and rules of `store`.
+    /// The events, saved searches, alerts, rules, directories and contracts of `store`.
     pub fn new<S>(store: Arc<S>) -> StoreSource
     where
-        S: Store + SavedSearches + AlertStore + RuleStore + 'static,
+        S: Store + SavedSearches + AlertStore + RuleStore + UsageStore + 'static,
     {
         StoreSource {
             events: store.clone(),
             saved: store.clone(),
             alerts: store.clone(),
-            rules: store,
+            rules: store.clone(),
+            usage: store,
         }
+    }
+
+    /// Runs `call` on the directories, contracts and events, on a blocking thread.
+    pub async fn with_usage<R, E>(
+        &self,
+        call: impl FnOnce(&dyn UsageStore) -> Result<R, E> + Send + 'static,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<SourceError> + Send + 'static,
+    {
+        let usage = self.usage.clone();
+        tokio::task::spawn_blocking(move || call(usage.as_ref()))
+            .await
+            .map_err(|e| E::from(SourceError::Lost(e.to_string())))?
     }
 
     /// Runs `call` on the events on a blocking thread (DuckDB calls block).

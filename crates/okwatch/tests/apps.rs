@@ -13,9 +13,13 @@ use reqwest::Method;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
-use support::{api_call, console_get, console_post, console_session, Server};
+use support::{
+    api_call, console_get, console_post, console_session, create_token, python_json, python_with,
+    Server,
+};
 
 const PASSWORD: &str = "apps-test-password";
+const MCP_SDK: &str = "mcp==2.3.0";
 const TOKEN: &str = "apps-test-token";
 
 /// People who signed in to each app (by id) in the org's own events, counted by hand.
@@ -69,6 +73,7 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let notices = dir.path().join("notices");
+    let token = create_token(&data, "apps-mcp");
     let server = Server::start_with_config(
         &data,
         dir.path(),
@@ -183,8 +188,21 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
         assert!(page.contains(busiest["label"].as_str().unwrap()));
         assert!(page.contains("Licences to reclaim first"));
 
-        contracts(&client, &server.url, &session, apps, &notices).await;
+        contracts(
+            &client,
+            &server.url,
+            &session,
+            apps,
+            &notices,
+            (&data, &token),
+        )
+        .await;
     });
+}
+
+/// `1,200.50`, as okwatch writes amounts.
+fn money(cents: i64) -> String {
+    okwatch_engine::usage::money::format_cents(cents)
 }
 
 fn day_after(days: i64) -> String {
@@ -201,6 +219,7 @@ async fn contracts(
     session: &(String, String),
     apps: &[Value],
     notices: &std::path::Path,
+    (data, token): (&std::path::Path, &str),
 ) {
     let base = format!("{url}/api/okwatch/v1");
     let call = |method: Method, path: &str, body: Option<String>| {
@@ -444,6 +463,67 @@ async fn contracts(
         page.contains("1 contract imported") && page.contains("no app of the org"),
         "{page}"
     );
+
+    // An assistant asks the same through MCP, with the official SDK, over HTTP (a token) and
+    // over stdio (`okwatch mcp`, which asks the running server).
+    let python = python_with("mcp-sdk-venv", MCP_SDK, "mcp.client.streamable_http");
+    let mcp_url = format!("{url}/mcp");
+    let over_http = python_json(
+        &python,
+        "mcp_client.py",
+        &["usage-http", &mcp_url, token, label],
+    );
+    let binary = env!("CARGO_BIN_EXE_okwatch");
+    let data = data.to_str().unwrap();
+    let over_stdio = python_json(
+        &python,
+        "mcp_client.py",
+        &["usage-stdio", binary, data, label],
+    );
+    for (transport, answers) in [("http", &over_http), ("stdio", &over_stdio)] {
+        let tools = answers["tools"].as_array().unwrap();
+        assert!(tools.contains(&"renewals".into()), "{transport}: {tools:?}");
+        let app = &answers["app"]["licences_and_spend"];
+        assert_eq!(app.as_array().unwrap().len(), 1, "{transport}: {app}");
+        let app = &app[0];
+        assert_eq!(app["id"], id);
+        assert_eq!(app["licences"], licences);
+        assert_eq!(app["unused_licences"], licences - active);
+        assert_eq!(
+            app["annual_spend"],
+            format!("EUR {}", money(1250 * 12 * licences as i64))
+        );
+        assert_eq!(
+            app["potential_annual_savings"],
+            format!("EUR {}", money(1250 * 12 * (licences - active) as i64))
+        );
+        assert_eq!(app["renewal"], day_after(10));
+        assert_eq!(app["renews_in_days"], 10);
+        assert_eq!(app["owner"], "it@example.com");
+        // The period's sign-on counts come with it.
+        assert!(answers["app"]["apps"].as_array().is_some(), "{transport}");
+        let okta = &answers["okta"]["licences_and_spend"][0];
+        assert_eq!(
+            (&okta["id"], &okta["licences"]),
+            (&"okta".into(), &210.into())
+        );
+        let renewing: Vec<&str> = answers["renewals"]["renewals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(renewing, [id, "okta"], "{transport}");
+        assert_eq!(
+            answers["renewals_soon"]["renewals"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(answers["bad_within"]["is_error"], true, "{transport}");
+        assert_eq!(answers["no_app"]["is_error"], true, "{transport}");
+    }
 
     // Removed once; then there is none.
     let (status, _) = call(Method::DELETE, &format!("/apps/acme/{id}/contract"), None).await;

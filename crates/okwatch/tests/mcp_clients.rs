@@ -198,6 +198,7 @@ fn check(answers: &Value, e: &Expected, transport: &str) {
             "list_alerts",
             "list_reports",
             "list_saved_searches",
+            "renewals",
             "run_report",
             "run_saved_search",
             "search_events",

@@ -14,6 +14,7 @@ mod import;
 pub mod local;
 mod mcp;
 pub mod remote;
+mod remote_usage;
 mod report;
 mod rules;
 pub mod search;

@@ -5,7 +5,8 @@
 //! [`LocalReader`] opens the file read-only when it can and otherwise forwards each call to the
 //! server named in `DATA_DIR/serve.json` ([`RemoteStore`], over the store API this module also
 //! serves: `POST /api/okwatch/v1/store/{search,count,group,group_many,histogram,aggregate,get,stats,saved_searches,
-//! alerts,alert,alert_counts,rules}`).
+//! alerts,alert,alert_counts,rules}`, and `{directory,directory_summaries,contracts}` in
+//! [`super::remote_usage`]).
 
 use super::local::{self, LocalServer};
 use axum::extract::{Path as UrlPath, State};
@@ -132,13 +133,13 @@ async fn answer(
     }
 }
 
-type OpError = (StatusCode, String);
+pub(super) type OpError = (StatusCode, String);
 
-fn bad(message: impl Into<String>) -> OpError {
+pub(super) fn bad(message: impl Into<String>) -> OpError {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
-fn store_error(e: StoreError) -> OpError {
+pub(super) fn store_error(e: StoreError) -> OpError {
     let status = match e {
         StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) => StatusCode::BAD_REQUEST,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -146,7 +147,7 @@ fn store_error(e: StoreError) -> OpError {
     (status, e.to_string())
 }
 
-fn field<T: DeserializeOwned>(body: &Value, name: &str) -> Result<T, OpError> {
+pub(super) fn field<T: DeserializeOwned>(body: &Value, name: &str) -> Result<T, OpError> {
     serde_json::from_value(body[name].clone()).map_err(|e| bad(format!("`{name}`: {e}")))
 }
 
@@ -210,6 +211,9 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
             "rules": store.rule_records().map_err(store_error)?,
             "cursor": store.detections_cursor().map_err(store_error)?,
         }),
+        "directory" | "directory_summaries" | "contracts" => {
+            super::remote_usage::serve_op(store, op, &body)?
+        }
         other => {
             return Err((
                 StatusCode::NOT_FOUND,
@@ -242,7 +246,11 @@ impl RemoteStore {
         })
     }
 
-    fn call<T: DeserializeOwned + Send>(&self, op: &str, body: Value) -> Result<T, StoreError> {
+    pub(super) fn call<T: DeserializeOwned + Send>(
+        &self,
+        op: &str,
+        body: Value,
+    ) -> Result<T, StoreError> {
         let url = format!("{}{STORE_API}/{op}", self.server.url);
         let request = self
             .client
@@ -281,7 +289,7 @@ impl RemoteStore {
 }
 
 /// Why a reading store refuses to write.
-fn read_only() -> StoreError {
+pub(super) fn read_only() -> StoreError {
     StoreError::Remote(
         "okwatch serve holds the store: this command cannot write through it; stop the server first".into(),
     )
@@ -544,7 +552,7 @@ impl LocalReader {
     }
 
     /// Calls `call` on the file opened read-only, or on the server that holds it.
-    fn either<T>(
+    pub(super) fn either<T>(
         &self,
         file: impl FnOnce(&DuckDbStore) -> Result<T, StoreError>,
         server: impl FnOnce(&RemoteStore) -> Result<T, StoreError>,

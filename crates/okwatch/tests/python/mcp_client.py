@@ -8,6 +8,9 @@ Usage:
   mcp_client.py alerts-stdio OKWATCH_BINARY DATA_DIR
   mcp_client.py alerts-http  URL TOKEN
       (the alert tools: every alert, the first one in full, and two mistakes)
+  mcp_client.py usage-stdio OKWATCH_BINARY DATA_DIR APP
+  mcp_client.py usage-http  URL TOKEN APP
+      (the SaaS tools: one app's usage and money, Okta's, renewals, and two mistakes)
 
 The scenario names the period, filters, person and app to ask about. The answers are printed
 as one JSON object; the Rust test compares them with what `okwatch search` says.
@@ -102,9 +105,39 @@ async def alerts(session):
     return out
 
 
+async def usage(session, app):
+    await session.initialize()
+    out = {"tools": sorted(t.name for t in (await session.list_tools()).tools)}
+    out["app"] = await call(session, "app_usage", {"app": app, "since": "-3d"})
+    out["okta"] = await call(session, "app_usage", {"app": "okta"})
+    out["renewals"] = await call(session, "renewals", {"within_days": 60})
+    out["renewals_soon"] = await call(session, "renewals", {"within_days": 30})
+    out["bad_within"] = await call(session, "renewals", {"within_days": 0})
+    out["no_app"] = await call(session, "app_usage", {"app": "No Such App"})
+    return out
+
+
+async def over_stdio(binary, data_dir, work):
+    params = StdioServerParameters(command=binary, args=["--data-dir", data_dir, "mcp"])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as session:
+            return await work(session)
+
+
+async def over_http(url, token, work):
+    async with httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        async with streamable_http_client(url, http_client=client) as streams:
+            async with ClientSession(streams[0], streams[1]) as session:
+                return await work(session)
+
+
 async def main():
     mode = sys.argv[1]
-    if mode == "alerts-stdio":
+    if mode == "usage-stdio":
+        out = await over_stdio(sys.argv[2], sys.argv[3], lambda s: usage(s, sys.argv[4]))
+    elif mode == "usage-http":
+        out = await over_http(sys.argv[2], sys.argv[3], lambda s: usage(s, sys.argv[4]))
+    elif mode == "alerts-stdio":
         params = StdioServerParameters(command=sys.argv[2], args=["--data-dir", sys.argv[3], "mcp"])
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
