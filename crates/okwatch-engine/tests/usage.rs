@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use okwatch_engine::usage::contracts::{contracts_csv, import_contracts, Change};
+use okwatch_engine::usage::people::person;
 use okwatch_engine::usage::renewals::{notices_due, renewals};
 use okwatch_engine::usage::{app_numbers, app_users, inventory, Inventory, OKTA_APP};
 use okwatch_store::directory::{
@@ -248,6 +249,55 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
             assigned[busiest.id.as_str()].contains(&person.id)
         );
     }
+    // One person: every app they hold or used, in the state their own sign-ins say, and
+    // their last use; Okta first.
+    let someone = &people.iter().find(|p| p.state == "active").unwrap().id;
+    let found = person(&store, "acme", someone, now()).unwrap().unwrap();
+    assert_eq!(found.apps[0].id, OKTA_APP);
+    let theirs: BTreeSet<String> = assigned
+        .iter()
+        .filter(|(app, people)| **app != OKTA_APP && people.contains(someone))
+        .map(|(app, _)| app.to_string())
+        .chain(
+            uses.iter()
+                .filter(|(a, p, _)| p == someone && a != OKTA_APP)
+                .map(|(a, _, _)| a.clone()),
+        )
+        .collect();
+    assert_eq!(
+        found.apps[1..]
+            .iter()
+            .map(|a| a.id.clone())
+            .collect::<BTreeSet<_>>(),
+        theirs
+    );
+    for app in &found.apps {
+        let mine = |days: Option<i64>| {
+            uses.iter().any(|(a, p, at)| {
+                a == &app.id
+                    && p == someone
+                    && days.is_none_or(|d| *at >= now() - TimeDelta::days(d))
+            })
+        };
+        let state = if mine(Some(30)) {
+            "active"
+        } else if mine(None) {
+            "idle"
+        } else {
+            "never"
+        };
+        assert_eq!(app.state, state, "{}", app.label);
+        let last = uses
+            .iter()
+            .filter(|(a, p, at)| a == &app.id && p == someone && *at >= now() - TimeDelta::days(90))
+            .map(|(_, _, at)| at.format("%Y-%m-%d").to_string())
+            .max();
+        assert_eq!(app.last_used, last, "{}", app.label);
+    }
+    assert!(person(&store, "acme", "00unobody", now())
+        .unwrap()
+        .is_none());
+
     // Licences to reclaim come first.
     let first_active = people.iter().position(|p| p.state == "active");
     let last_other = people.iter().rposition(|p| p.state != "active");

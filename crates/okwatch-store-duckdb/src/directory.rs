@@ -5,8 +5,8 @@
 use crate::{db_err, DuckDbStore};
 use ::duckdb::{params, Connection};
 use okwatch_store::directory::{
-    AppAssignment, Directory, DirectoryApp, DirectoryGroup, DirectorySnapshot, DirectorySummary,
-    DirectoryUser, GroupMembership,
+    best_matches, AppAssignment, Directory, DirectoryApp, DirectoryGroup, DirectoryMatch,
+    DirectorySnapshot, DirectorySummary, DirectoryUser, GroupMembership,
 };
 use okwatch_store::StoreError;
 
@@ -265,6 +265,44 @@ impl Directory for DuckDbStore {
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(db_err("summing up directories"))
     }
+
+    fn find_in_directory(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<DirectoryMatch>, StoreError> {
+        let wanted = text.trim().to_lowercase();
+        let loan = self.loan()?;
+        let conn = loan.reader().conn;
+        if wanted.is_empty() || !crate::read::table_exists(conn, "directory_snapshots")? {
+            return Ok(Vec::new());
+        }
+        // `contains` on lower-cased names (no LIKE: `%` and `_` typed are plain characters);
+        // the ranking is the trait's, over what matched.
+        let mut stmt = conn
+            .prepare(
+                "SELECT 'app', org, id, label, name FROM directory_apps
+                 WHERE contains(lower(label), ?1) OR contains(lower(name), ?1)
+                 UNION ALL
+                 SELECT 'person', org, id, name, login FROM directory_users
+                 WHERE contains(lower(name), ?1) OR contains(lower(login), ?1)",
+            )
+            .map_err(db_err("finding in directories"))?;
+        let found = stmt
+            .query_map([&wanted], |r| {
+                Ok(DirectoryMatch {
+                    kind: r.get(0)?,
+                    org: r.get(1)?,
+                    id: r.get(2)?,
+                    title: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })
+            .map_err(db_err("finding in directories"))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db_err("finding in directories"))?;
+        Ok(best_matches(found, &wanted, limit))
+    }
 }
 
 #[cfg(test)]
@@ -351,5 +389,43 @@ mod tests {
             (summaries[1].org.as_str(), summaries[1].users),
             ("other", 1)
         );
+        // Finding by part of a name: the store's query answers as the trait's reference does.
+        for text in ["slack", "SLA", "person 1", "p0@", "Sales", "%", ""] {
+            let reference = ReferenceFind(&store).find_in_directory(text, 10).unwrap();
+            assert_eq!(
+                store.find_in_directory(text, 10).unwrap(),
+                reference,
+                "{text}"
+            );
+        }
+        let found = store.find_in_directory("slack", 10).unwrap();
+        assert_eq!(found.len(), 2, "one app in each org");
+        assert!(found.iter().all(|m| m.kind == "app" && m.title == "Slack"));
+        let people = store.find_in_directory("person 1", 10).unwrap();
+        assert_eq!(
+            people
+                .iter()
+                .map(|m| (m.org.as_str(), m.detail.as_str()))
+                .collect::<Vec<_>>(),
+            [("acme", "p1@example.com")]
+        );
+    }
+
+    /// The trait's own `find_in_directory`, over the same store.
+    struct ReferenceFind<'a>(&'a DuckDbStore);
+
+    impl Directory for ReferenceFind<'_> {
+        fn replace_directory(&self, org: &str, s: &DirectorySnapshot) -> Result<(), StoreError> {
+            self.0.replace_directory(org, s)
+        }
+        fn directory_taken(&self, org: &str) -> Result<Option<String>, StoreError> {
+            self.0.directory_taken(org)
+        }
+        fn directory(&self, org: &str) -> Result<Option<DirectorySnapshot>, StoreError> {
+            self.0.directory(org)
+        }
+        fn directory_summaries(&self) -> Result<Vec<DirectorySummary>, StoreError> {
+            self.0.directory_summaries()
+        }
     }
 }

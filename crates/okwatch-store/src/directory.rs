@@ -113,6 +113,70 @@ pub struct DirectorySummary {
     pub memberships: u64,
 }
 
+/// An app or a person whose name matches what someone typed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryMatch {
+    /// `app` or `person`.
+    pub kind: String,
+    pub org: String,
+    /// Okta's id.
+    pub id: String,
+    /// The app's label, or the person's name.
+    pub title: String,
+    /// The app's catalogue name, or the person's login.
+    pub detail: String,
+}
+
+impl DirectoryMatch {
+    /// How well it answers `wanted` (lower case): 0 its title or detail exactly, 1 one
+    /// starting with it, 2 a word of them starting with it, 3 containing it; `None` no match.
+    pub fn rank(&self, wanted: &str) -> Option<u8> {
+        let fields = [self.title.to_lowercase(), self.detail.to_lowercase()];
+        if fields.iter().any(|f| f == wanted) {
+            Some(0)
+        } else if fields.iter().any(|f| f.starts_with(wanted)) {
+            Some(1)
+        } else if fields.iter().any(|f| {
+            f.split(|c: char| !c.is_alphanumeric())
+                .any(|w| w.starts_with(wanted))
+        }) {
+            Some(2)
+        } else if fields.iter().any(|f| f.contains(wanted)) {
+            Some(3)
+        } else {
+            None
+        }
+    }
+}
+
+/// The best `limit` of `found` for `wanted` (lower case): by rank, apps before people, then
+/// by title, org and id.
+pub fn best_matches(
+    mut found: Vec<DirectoryMatch>,
+    wanted: &str,
+    limit: usize,
+) -> Vec<DirectoryMatch> {
+    found.retain(|m| m.rank(wanted).is_some());
+    found.sort_by(|a, b| {
+        (
+            a.rank(wanted),
+            &a.kind,
+            a.title.to_lowercase(),
+            &a.org,
+            &a.id,
+        )
+            .cmp(&(
+                b.rank(wanted),
+                &b.kind,
+                b.title.to_lowercase(),
+                &b.org,
+                &b.id,
+            ))
+    });
+    found.truncate(limit);
+    found
+}
+
 /// Each org's latest directory snapshot.
 pub trait Directory: Send + Sync {
     /// Replaces `org`'s snapshot with `snapshot`, all of it or nothing (one transaction): a
@@ -124,4 +188,39 @@ pub trait Directory: Send + Sync {
     fn directory(&self, org: &str) -> Result<Option<DirectorySnapshot>, StoreError>;
     /// Every org's snapshot, summed up, by org.
     fn directory_summaries(&self) -> Result<Vec<DirectorySummary>, StoreError>;
+
+    /// Apps (by label or catalogue name) and people (by name or login) of every org
+    /// whose names contain `text` (any case), the best `limit` as [`best_matches`] orders them.
+    /// The default reads every snapshot; a backend answers it with a query.
+    fn find_in_directory(
+        &self,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<DirectoryMatch>, StoreError> {
+        let wanted = text.trim().to_lowercase();
+        if wanted.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        for summary in self.directory_summaries()? {
+            let Some(snapshot) = self.directory(&summary.org)? else {
+                continue;
+            };
+            found.extend(snapshot.apps.iter().map(|a| DirectoryMatch {
+                kind: "app".into(),
+                org: summary.org.clone(),
+                id: a.id.clone(),
+                title: a.label.clone(),
+                detail: a.name.clone(),
+            }));
+            found.extend(snapshot.users.iter().map(|u| DirectoryMatch {
+                kind: "person".into(),
+                org: summary.org.clone(),
+                id: u.id.clone(),
+                title: u.name.clone(),
+                detail: u.login.clone(),
+            }));
+        }
+        Ok(best_matches(found, &wanted, limit))
+    }
 }

@@ -208,3 +208,80 @@ for (const input of document.querySelectorAll("input[type=file][data-into]")) {
     if (file) document.getElementById(input.dataset.into).value = await file.text();
   });
 }
+// The search box at the top of every page: suggestions as one types (apps and people), arrows
+// to move through them, Enter to open one (or, with none chosen, the /find page), Escape to
+// close; Ctrl+K (Cmd+K) from anywhere puts the cursor in it.
+(() => {
+  const box = document.getElementById("find");
+  const list = document.getElementById("find-list");
+  if (!box || !list) return;
+  let active = -1;
+  let asked = 0;
+  const items = () => Array.from(list.children);
+  const close = () => {
+    list.hidden = true;
+    box.setAttribute("aria-expanded", "false");
+    box.removeAttribute("aria-activedescendant");
+    active = -1;
+  };
+  const mark = (index) => {
+    const all = items();
+    active = Math.max(-1, Math.min(index, all.length - 1));
+    all.forEach((li, i) => li.setAttribute("aria-selected", i === active ? "true" : "false"));
+    if (active >= 0) box.setAttribute("aria-activedescendant", all[active].id);
+  };
+  const show = (matches) => {
+    list.replaceChildren(...matches.map((m, i) => {
+      const li = document.createElement("li");
+      li.id = `find-${i}`;
+      li.setAttribute("role", "option");
+      li.dataset.href = m.href;
+      const a = document.createElement("a");
+      a.href = m.href;
+      a.tabIndex = -1;
+      const title = document.createElement("strong");
+      title.textContent = m.title;
+      const detail = document.createElement("span");
+      detail.className = "muted";
+      detail.textContent = ` ${m.detail} · ${m.kind === "app" ? "app" : "person"} · ${m.org}`;
+      a.append(title, detail);
+      li.append(a);
+      return li;
+    }));
+    list.hidden = matches.length === 0;
+    box.setAttribute("aria-expanded", matches.length ? "true" : "false");
+    mark(-1);
+  };
+  let timer;
+  box.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = box.value.trim();
+    if (!q) return close();
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      try {
+        const reply = await fetch(`/find/suggest?q=${encodeURIComponent(q)}`, { headers: { Accept: "application/json" } });
+        if (!reply.ok || mine !== asked) return;
+        show((await reply.json()).matches || []);
+      } catch (_) { /* the form still works without suggestions */ }
+    }, 120);
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown" && !list.hidden) { event.preventDefault(); mark(active + 1); }
+    else if (event.key === "ArrowUp" && !list.hidden) { event.preventDefault(); mark(active - 1); }
+    // Escape closes the suggestions (and only then clears the box, as a search box does).
+    else if (event.key === "Escape" && !list.hidden) { event.preventDefault(); close(); }
+    else if (event.key === "Enter" && active >= 0) {
+      event.preventDefault();
+      window.location.href = items()[active].dataset.href;
+    }
+  });
+  box.addEventListener("blur", () => setTimeout(close, 150));
+  document.addEventListener("keydown", (event) => {
+    if (event.key.toLowerCase() === "k" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      box.focus();
+      box.select();
+    }
+  });
+})();

@@ -379,7 +379,10 @@ pub(crate) async fn list(
 
 struct PersonRow {
     person: AppUser,
+    /// Their sign-ins to the app.
     href: String,
+    /// Their page.
+    page: String,
 }
 
 #[derive(Template)]
@@ -411,6 +414,7 @@ pub(crate) async fn one(
             .into_iter()
             .map(|person| PersonRow {
                 href: sign_ins_href(&org, &app.id, Some(&person.id)),
+                page: format!("/people/{}/{}", encode(&org), encode(&person.id)),
                 person,
             })
             .collect(),

@@ -12,9 +12,11 @@ pub mod auth;
 pub mod chart;
 pub mod columns;
 pub mod export;
+mod find;
 pub mod map;
 mod notifications;
 mod pages;
+mod people;
 mod report_chart;
 mod reports;
 pub mod rest;
@@ -258,6 +260,9 @@ pub fn router(state: WebState) -> Router {
         .route("/alerts/{id}", get(alerts::one).post(alerts::change))
         .route("/apps", get(apps::list))
         .route("/apps/renewals", get(apps_renewals::page))
+        .route("/find", get(find::page))
+        .route("/find/suggest", get(find::suggest))
+        .route("/people/{org}/{id}", get(people::page))
         .route("/apps/{org}/{id}", get(apps::one))
         .route(
             "/apps/{org}/{id}/contract",
@@ -361,6 +366,11 @@ pub fn router(state: WebState) -> Router {
             get(apps_contracts::export),
         )
         .route(&format!("{}/renewals", rest::BASE), get(apps_renewals::api))
+        .route(&format!("{}/find", rest::BASE), get(find::api))
+        .route(
+            &format!("{}/people/{{org}}/{{id}}", rest::BASE),
+            get(people::api),
+        )
         .route(&format!("{}/reports", rest::BASE), get(rest_reports::list))
         .route(
             &format!("{}/reports/{{id}}", rest::BASE),

@@ -117,32 +117,37 @@ pub fn places(all: &[Group], failed: &[Group]) -> Vec<Place> {
 }
 
 pub(crate) struct Spot {
-    x: String,
-    y: String,
-    r: String,
-    fail_r: Option<String>,
-    title: String,
-    href: String,
+    pub x: String,
+    pub y: String,
+    pub r: String,
+    pub fail_r: Option<String>,
+    pub title: String,
+    pub href: String,
 }
 
 pub(crate) struct Listed {
-    name: String,
-    events: u64,
-    failed: u64,
-    href: String,
+    pub name: String,
+    pub events: u64,
+    pub failed: u64,
+    pub href: String,
+}
+
+/// The map of a search, ready to draw: its spots, the places listed under it, and its counts.
+pub(crate) struct Drawn {
+    pub land: &'static str,
+    pub spots: Vec<Spot>,
+    pub listed: Vec<Listed>,
+    pub total: u64,
+    pub located: u64,
+    pub failed: u64,
+    pub places: usize,
 }
 
 #[derive(Template)]
 #[template(path = "map.html")]
 struct MapPage {
     user: SignedIn,
-    land: &'static str,
-    spots: Vec<Spot>,
-    listed: Vec<Listed>,
-    total: u64,
-    located: u64,
-    failed: u64,
-    places: usize,
+    map: Drawn,
     explorer: String,
     problem: Option<String>,
 }
@@ -151,33 +156,15 @@ fn explorer_href(text: &SearchText) -> String {
     format!("/?{}", text.to_query())
 }
 
-/// `GET /map?{search}`.
-pub(crate) async fn map(
-    State(state): State<WebState>,
-    Extension(user): Extension<SignedIn>,
-    RawQuery(query): RawQuery,
-) -> Result<Response, WebError> {
-    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
-    let text = SearchText::from_pairs(&pairs).with(|t| t.highlight.clear());
+/// Where the events of `text`'s search came from, every match counted.
+pub(crate) async fn drawn(state: &WebState, text: &SearchText) -> Result<Drawn, WebError> {
     let now = chrono::Utc::now();
-    let search = text.parse(now, 1);
-    let problem = search
-        .filter_problem
-        .as_ref()
-        .map(|p| {
-            format!(
-                "The filter has a mistake at character {}: {}",
-                p.position + 1,
-                p.message
-            )
-        })
-        .or_else(|| search.problems.first().cloned());
+    let all_query = text.parse(now, 1).query;
     let failures = text
         .and_filter(r#"outcome.result eq "FAILURE" or outcome.result eq "DENY""#)
         .parse(now, 1)
         .query;
     let store = state.store.clone();
-    let all_query = search.query.clone();
     let (total, all, failed) = tokio::task::spawn_blocking(move || -> Result<_, WebError> {
         let fields = PLACE_FIELDS.map(AttrPath::from_dotted);
         let total = store.count(&all_query)?;
@@ -213,8 +200,7 @@ pub(crate) async fn map(
             href: href(p),
         })
         .collect();
-    html(&MapPage {
-        user,
+    Ok(Drawn {
         land: LAND,
         spots,
         listed,
@@ -222,6 +208,32 @@ pub(crate) async fn map(
         located: places.iter().map(|p| p.events).sum(),
         failed: places.iter().map(|p| p.failed).sum(),
         places: places.len(),
+    })
+}
+
+/// `GET /map?{search}`.
+pub(crate) async fn map(
+    State(state): State<WebState>,
+    Extension(user): Extension<SignedIn>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let pairs = okwatch_okta::server::query_pairs(query.as_deref());
+    let text = SearchText::from_pairs(&pairs).with(|t| t.highlight.clear());
+    let search = text.parse(chrono::Utc::now(), 1);
+    let problem = search
+        .filter_problem
+        .as_ref()
+        .map(|p| {
+            format!(
+                "The filter has a mistake at character {}: {}",
+                p.position + 1,
+                p.message
+            )
+        })
+        .or_else(|| search.problems.first().cloned());
+    html(&MapPage {
+        user,
+        map: drawn(&state, &text).await?,
         explorer: explorer_href(&text),
         problem,
     })

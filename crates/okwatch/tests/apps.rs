@@ -525,9 +525,54 @@ async fn contracts(
         assert_eq!(answers["no_app"]["is_error"], true, "{transport}");
     }
 
+    // A browser walks from the search box to the app and to one of its people.
+    browser_walk(url, label);
+
     // Removed once; then there is none.
     let (status, _) = call(Method::DELETE, &format!("/apps/acme/{id}/contract"), None).await;
     assert_eq!(status, 204);
     let (status, _) = call(Method::DELETE, &format!("/apps/acme/{id}/contract"), None).await;
     assert_eq!(status, 404);
+}
+
+/// The search box on every page leads to the app, the app to its people, a person to their
+/// page; a name several answer lists them.
+fn browser_walk(url: &str, label: &str) {
+    for program in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        assert!(
+            std::path::Path::new(program).exists(),
+            "{program} is missing: apt-get install chromium chromium-driver"
+        );
+    }
+    let python = python_with("selenium-venv", "selenium==4.27.1", "selenium");
+    // The label's first letters, in another case: the box finds by part of a name.
+    let typed: String = label.chars().take(4).collect::<String>().to_uppercase();
+    let seen = python_json(&python, "apps_browser.py", &[url, PASSWORD, &typed, "an"]);
+    assert_eq!(seen["focused"], "find", "Ctrl+K: {seen}");
+    let suggested = seen["suggested"].as_array().unwrap();
+    assert!(suggested[0].as_str().unwrap().starts_with(label), "{seen}");
+    assert_eq!(seen["chosen"], "find-0", "{seen}");
+    assert_eq!(seen["app_title"], label, "{seen}");
+    let person = seen["person_clicked"].as_str().unwrap();
+    assert!(
+        seen["person_title"].as_str().unwrap().starts_with(person),
+        "{seen}"
+    );
+    let apps: Vec<&str> = seen["person_apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(apps[0], "Okta", "{seen}");
+    assert!(apps.contains(&label), "{seen}");
+    assert_eq!(seen["person_map"], 1, "{seen}");
+    assert_eq!(
+        seen["closed_kept"],
+        serde_json::json!([false, "an"]),
+        "Escape: {seen}"
+    );
+    assert_eq!(seen["find_title"], "Find “an”", "{seen}");
+    assert!(seen["find_rows"].as_u64().unwrap() > 1, "{seen}");
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
 }

@@ -518,6 +518,7 @@ fn the_json_api_pages_counts_and_explains_its_errors() {
                 || path.ends_with("/alerts/{id}")
                 || path.ends_with("/schedules/{id}")
                 || path.ends_with("/apps/{org}/{id}")
+                || path.ends_with("/people/{org}/{id}")
             {
                 continue;
             }
@@ -598,6 +599,10 @@ fn every_route_answers_each_role_as_the_role_table_says() {
             ("GET", "/apps/acme/0oanonesuch", "", [303, 404, 404, 404]),
             ("GET", "/api/okwatch/v1/apps", "", [401, 200, 200, 200]),
             ("GET", "/apps/renewals", "", [303, 200, 200, 200]),
+            ("GET", "/find?q=nobody", "", [303, 200, 200, 200]),
+            ("GET", "/find/suggest?q=a", "", [303, 200, 200, 200]),
+            ("GET", "/api/okwatch/v1/find?q=a", "", [401, 200, 200, 200]),
+            ("GET", "/people/acme/00unobody", "", [303, 404, 404, 404]),
             ("GET", "/api/okwatch/v1/renewals", "", [401, 200, 200, 200]),
             ("GET", "/apps/acme/contracts.csv", "", [303, 200, 200, 200]),
             // Viewers cannot change contracts; here the org has no directory, so no app.

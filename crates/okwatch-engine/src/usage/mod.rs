@@ -12,6 +12,7 @@
 
 pub mod contracts;
 pub mod money;
+pub mod people;
 pub mod renewals;
 
 use crate::EngineError;
@@ -209,13 +210,13 @@ impl Inventory {
 }
 
 /// Who signed in to which app, from the events.
-struct Use {
+pub(crate) struct Use {
     /// (app, person) → the day of their latest sign-in in the last 90 days.
-    last_day: BTreeMap<(String, String), DateTime<Utc>>,
+    pub(crate) last_day: BTreeMap<(String, String), DateTime<Utc>>,
     /// (app, person) who signed in within each of [`WINDOWS`] days of now.
     within: [BTreeSet<(String, String)>; 3],
     /// (app, person) who signed in at any time.
-    ever: BTreeSet<(String, String)>,
+    pub(crate) ever: BTreeSet<(String, String)>,
 }
 
 /// The activity windows, in days.
@@ -226,19 +227,21 @@ impl Use {
         self.within[window].iter().filter(|(a, _)| a == app).count() as u64
     }
 
-    fn recent(&self, app: &str, person: &str) -> bool {
+    pub(crate) fn recent(&self, app: &str, person: &str) -> bool {
         self.within[1].contains(&(app.to_string(), person.to_string()))
     }
 }
 
-/// Whose sign-ins are read: the apps' (all, or one), or Okta's own.
+/// Whose sign-ins are read: the apps' (all, or one) or Okta's own, by everyone or by one person.
 #[derive(Clone, Copy)]
-enum Signing<'a> {
+pub(crate) enum Signing<'a> {
     Apps(Option<&'a str>),
     Okta,
+    Person(&'a str),
+    OktaOf(&'a str),
 }
 
-fn sign_ons(
+pub(crate) fn sign_ons(
     store: &dyn UsageStore,
     org: &str,
     signing: Signing<'_>,
@@ -255,6 +258,20 @@ fn sign_ons(
         }
         Signing::Okta => (
             OKTA_SIGN_ON_FILTER.to_string(),
+            vec![Key::field("actor.id")],
+        ),
+        Signing::Person(id) => (
+            format!(
+                r#"{SIGN_ON_FILTER} and actor.id eq "{}""#,
+                id.replace('"', "")
+            ),
+            vec![Key::target("AppInstance", "id"), Key::field("actor.id")],
+        ),
+        Signing::OktaOf(id) => (
+            format!(
+                r#"{OKTA_SIGN_ON_FILTER} and actor.id eq "{}""#,
+                id.replace('"', "")
+            ),
             vec![Key::field("actor.id")],
         ),
     };
@@ -323,7 +340,7 @@ pub(crate) fn snapshot(
 }
 
 /// Who holds an app's licences: those assigned it, or for Okta every account not deactivated.
-fn holders<'a>(directory: &'a DirectorySnapshot, app_id: &str) -> BTreeSet<&'a str> {
+pub(crate) fn holders<'a>(directory: &'a DirectorySnapshot, app_id: &str) -> BTreeSet<&'a str> {
     if app_id == OKTA_APP {
         return directory
             .users
@@ -487,7 +504,7 @@ pub fn app_numbers(
     )))
 }
 
-fn day(t: DateTime<Utc>) -> String {
+pub(crate) fn day(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
