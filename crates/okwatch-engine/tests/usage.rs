@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use okwatch_engine::usage::contracts::{contracts_csv, import_contracts, Change};
 use okwatch_engine::usage::people::person;
 use okwatch_engine::usage::renewals::{notices_due, renewals};
-use okwatch_engine::usage::{app_numbers, app_users, inventory, Inventory, OKTA_APP};
+use okwatch_engine::usage::{app_numbers, app_users, daily_active, inventory, Inventory, OKTA_APP};
 use okwatch_store::directory::{
     AppAssignment, Directory, DirectoryApp, DirectoryGroup, DirectorySnapshot, DirectoryUser,
 };
@@ -249,6 +249,27 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
             assigned[busiest.id.as_str()].contains(&person.id)
         );
     }
+    // Its trend: the people signing in each day, counted by hand.
+    let trend = daily_active(&store, "acme", &busiest.id, 14, now()).unwrap();
+    let mut by_day: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
+    let first_day = (now() - TimeDelta::days(13)).format("%Y-%m-%d").to_string();
+    for (a, p, at) in &uses {
+        let day = at.format("%Y-%m-%d").to_string();
+        if a == &busiest.id && day >= first_day && *at <= now() {
+            by_day.entry(day).or_default().insert(p.as_str());
+        }
+    }
+    let counted: Vec<(String, u64)> = by_day
+        .into_iter()
+        .map(|(d, people)| (d, people.len() as u64))
+        .collect();
+    let got: Vec<(String, u64)> = trend
+        .iter()
+        .map(|(t, n)| (t.format("%Y-%m-%d").to_string(), *n))
+        .collect();
+    assert_eq!(got, counted);
+    assert!(got.len() >= 9, "weekdays of two weeks: {got:?}");
+
     // One person: every app they hold or used, in the state their own sign-ins say, and
     // their last use; Okta first.
     let someone = &people.iter().find(|p| p.state == "active").unwrap().id;

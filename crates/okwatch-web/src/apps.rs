@@ -385,6 +385,46 @@ struct PersonRow {
     page: String,
 }
 
+/// Days of the trend on an app's page.
+const TREND_DAYS: i64 = 90;
+
+/// The app's trend as bars: people who signed in each day, each bar opening that day's
+/// sign-ins.
+async fn trend(
+    state: &WebState,
+    org: &str,
+    app: &AppUse,
+    sign_ins: &str,
+) -> Result<(Option<crate::chart::Chart>, Vec<crate::pages::BarView>), WebError> {
+    let (store, o, id) = (state.usage.clone(), org.to_string(), app.id.clone());
+    let now = chrono::Utc::now();
+    let counts =
+        engine(move || usage::daily_active(store.as_ref(), &o, &id, TREND_DAYS, now)).await?;
+    let since = now - chrono::TimeDelta::days(TREND_DAYS - 1);
+    let chart = crate::chart::chart(&counts, okwatch_store::Bucket::Day, Some(since), now);
+    let text = crate::search::SearchText::from_query(sign_ins.trim_start_matches("/?"));
+    let bars = chart
+        .iter()
+        .flat_map(|c| &c.bars)
+        .map(|b| crate::pages::BarView {
+            x: format!("{:.2}", b.x),
+            y: format!("{:.2}", b.y),
+            w: format!("{:.2}", b.w),
+            h: format!("{:.2}", b.h),
+            href: format!(
+                "/?{}",
+                text.with(|t| {
+                    t.since = okwatch_engine::search_text::url_time(b.start);
+                    t.until = okwatch_engine::search_text::url_time(b.end);
+                })
+                .to_query()
+            ),
+            title: format!("{} people on {}", b.count, b.start.format("%a %Y-%m-%d")),
+        })
+        .collect();
+    Ok((chart, bars))
+}
+
 #[derive(Template)]
 #[template(path = "app.html")]
 struct AppPage {
@@ -397,6 +437,9 @@ struct AppPage {
     taken: String,
     people: Vec<PersonRow>,
     idle_days: i64,
+    chart: Option<crate::chart::Chart>,
+    bars: Vec<crate::pages::BarView>,
+    trend_days: i64,
 }
 
 /// `GET /apps/{org}/{id}`.
@@ -406,9 +449,14 @@ pub(crate) async fn one(
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Response, WebError> {
     let (app, people, taken) = one_app(&state, &org, &id).await?;
+    let sign_ins = sign_ins_href(&org, &app.id, None);
+    let (chart, bars) = trend(&state, &org, &app, &sign_ins).await?;
     html(&AppPage {
         user,
-        sign_ins: sign_ins_href(&org, &app.id, None),
+        chart,
+        bars,
+        trend_days: TREND_DAYS,
+        sign_ins,
         contract_href: format!("/apps/{}/{}/contract", encode(&org), encode(&app.id)),
         people: people
             .into_iter()

@@ -31,13 +31,14 @@ pub(crate) struct Link {
     href: String,
 }
 
+/// A bar of a count graph as a template draws it, linked to its events.
 pub(crate) struct BarView {
-    x: String,
-    y: String,
-    w: String,
-    h: String,
-    href: String,
-    title: String,
+    pub x: String,
+    pub y: String,
+    pub w: String,
+    pub h: String,
+    pub href: String,
+    pub title: String,
 }
 
 pub(crate) struct StatValue {

@@ -472,6 +472,47 @@ pub fn inventory(
     })
 }
 
+/// People who signed in to an app (Okta itself with [`OKTA_APP`]) each day of the `days` before
+/// `now`: (the day's start, distinct people), days without anyone left out.
+pub fn daily_active(
+    store: &dyn UsageStore,
+    org: &str,
+    app_id: &str,
+    days: i64,
+    now: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, u64)>, EngineError> {
+    let filter = if app_id == OKTA_APP {
+        OKTA_SIGN_ON_FILTER.to_string()
+    } else {
+        format!(
+            r#"{SIGN_ON_FILTER} and target.id eq "{}""#,
+            app_id.replace('"', "")
+        )
+    };
+    let expr = parse_and_validate(&filter, Dialect::Okwatch)
+        .map_err(|e| EngineError::BadRequest(e.message))?;
+    let rows = store.aggregate(
+        &EventQuery {
+            org: Some(org.to_string()),
+            filter: Some(expr),
+            since: Some(Bucket::Day.start_of(now - TimeDelta::days(days - 1))),
+            until: Some(now),
+            ..EventQuery::default()
+        },
+        &Aggregation {
+            keys: Vec::new(),
+            bucket: Some(Bucket::Day),
+            distinct: Some(Key::field("actor.id")),
+            top: 1,
+        },
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| r.time.map(|t| (t, r.count)))
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}
+
 /// One app's numbers (Okta's with [`OKTA_APP`]); `None` when the directory has no such app.
 pub fn app_numbers(
     store: &dyn UsageStore,
