@@ -64,7 +64,9 @@ fn directory(org: &okwatch_sim::Org) -> DirectorySnapshot {
         sign_on_mode: None,
     });
     DirectorySnapshot {
-        taken: okwatch_model::format_timestamp(now() - TimeDelta::hours(2)),
+        // Listed after the last event: nothing logged since to lay over it, so the numbers
+        // are the listing's (the overlay has its own test below).
+        taken: okwatch_model::format_timestamp(now() + TimeDelta::minutes(10)),
         users: org
             .users
             .iter()
@@ -167,6 +169,7 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
     );
 
     let inventory = inventory(&store, "acme", now()).unwrap();
+    assert_eq!(inventory.changes_since_listing, 0);
     assert_eq!(inventory.apps.len(), snapshot.apps.len() + 1);
     assert_eq!(inventory.apps[0].id, OKTA_APP, "Okta comes first");
     assert!(inventory.apps[0].active_30 > 100, "{:?}", inventory.apps[0]);
@@ -511,4 +514,186 @@ fn imported_contracts_give_spend_savings_and_renewals_by_hand_arithmetic() {
             .contains("line 1: unknown column `seats`"),
         "{unknown}"
     );
+}
+
+/// An event of `kind` at `at` about `person`, with `more` targets.
+fn change(
+    kind: &str,
+    at: DateTime<Utc>,
+    person: (&str, &str),
+    more: Vec<Value>,
+    ok: bool,
+) -> Value {
+    let mut targets = vec![serde_json::json!({
+        "id": person.0, "type": if kind.starts_with("application.") { "AppUser" } else { "User" },
+        "alternateId": person.1, "displayName": person.1,
+    })];
+    targets.extend(more);
+    serde_json::json!({
+        "uuid": format!("{kind}-{}-{}", person.0, at.timestamp_millis()),
+        "published": okwatch_model::format_timestamp(at),
+        "eventType": kind,
+        "outcome": {"result": if ok { "SUCCESS" } else { "FAILURE" }},
+        "actor": {"id": "00uadmin", "type": "User", "alternateId": "admin@example.com"},
+        "target": targets,
+    })
+}
+
+#[test]
+fn changes_logged_since_the_listing_are_laid_over_it() {
+    let taken = now() - TimeDelta::hours(3);
+    let user = |id: &str| DirectoryUser {
+        id: id.into(),
+        login: format!("{id}@example.com"),
+        name: id.into(),
+        email: None,
+        status: "ACTIVE".into(),
+        department: None,
+        created: None,
+        last_login: None,
+    };
+    let app = |id: &str| DirectoryApp {
+        id: id.into(),
+        name: id.into(),
+        label: id.into(),
+        status: "ACTIVE".into(),
+        sign_on_mode: None,
+    };
+    let assign = |app: &str, user: &str| AppAssignment {
+        app_id: app.into(),
+        user_id: user.into(),
+        scope: "USER".into(),
+        assigned: None,
+    };
+    let listing = DirectorySnapshot {
+        taken: okwatch_model::format_timestamp(taken),
+        users: vec![user("00u1"), user("00u2"), user("00u3")],
+        groups: vec![DirectoryGroup {
+            id: "00gsales".into(),
+            name: "Sales".into(),
+            kind: "OKTA_GROUP".into(),
+        }],
+        apps: vec![app("0oaA"), app("0oaB")],
+        assignments: vec![
+            assign("0oaA", "00u1"),
+            assign("0oaA", "00u3"),
+            assign("0oaB", "00u1"),
+        ],
+        memberships: Vec::new(),
+    }
+    .sorted();
+    let a = serde_json::json!({"id": "0oaA", "type": "AppInstance", "displayName": "A"});
+    let b = serde_json::json!({"id": "0oaB", "type": "AppInstance", "displayName": "B"});
+    let sales = serde_json::json!({"id": "00gsales", "type": "UserGroup", "displayName": "Sales"});
+    let at = |minutes: i64| taken + TimeDelta::minutes(minutes);
+    let events = vec![
+        // Before the listing (and its margin): already in it, not applied again.
+        change(
+            "application.user_membership.remove",
+            taken - TimeDelta::hours(1),
+            ("00u1", "u1"),
+            vec![b.clone()],
+            true,
+        ),
+        change(
+            "application.user_membership.remove",
+            at(10),
+            ("00u1", "u1"),
+            vec![a.clone()],
+            true,
+        ),
+        change(
+            "application.user_membership.add",
+            at(20),
+            ("00u2", "u2"),
+            vec![b.clone()],
+            true,
+        ),
+        // A failed assignment changes nothing.
+        change(
+            "application.user_membership.add",
+            at(25),
+            ("00u2", "u2"),
+            vec![a.clone()],
+            false,
+        ),
+        change(
+            "user.lifecycle.deactivate",
+            at(30),
+            ("00u3", "u3"),
+            vec![],
+            true,
+        ),
+        change(
+            "user.lifecycle.create",
+            at(40),
+            ("00u4", "u4@example.com"),
+            vec![],
+            true,
+        ),
+        change(
+            "application.user_membership.add",
+            at(41),
+            ("00u4", "u4@example.com"),
+            vec![a.clone()],
+            true,
+        ),
+        change(
+            "group.user_membership.add",
+            at(42),
+            ("00u4", "u4@example.com"),
+            vec![sales],
+            true,
+        ),
+        // Added, then removed: gone.
+        change(
+            "application.user_membership.add",
+            at(50),
+            ("00u2", "u2"),
+            vec![a.clone()],
+            true,
+        ),
+        change(
+            "application.user_membership.remove",
+            at(51),
+            ("00u2", "u2"),
+            vec![a],
+            true,
+        ),
+        // After `now`: not yet.
+        change(
+            "application.user_membership.remove",
+            now() + TimeDelta::minutes(1),
+            ("00u1", "u1"),
+            vec![b],
+            true,
+        ),
+    ];
+    let store = DuckDbStore::open_in_memory().unwrap();
+    let rows = events
+        .iter()
+        .map(|e| EventRow::decompose("acme", e.clone()).unwrap())
+        .collect();
+    store.insert(EventBatch::encode(rows).unwrap()).unwrap();
+    store.replace_directory("acme", &listing).unwrap();
+
+    let found = inventory(&store, "acme", now()).unwrap();
+    let assigned = |id: &str| found.apps.iter().find(|x| x.id == id).unwrap().assigned;
+    // A: u1 removed, u3 deactivated (holds no licence), u4 created and added → 1.
+    assert_eq!(assigned("0oaA"), 1);
+    // B: u1 kept, u2 added → 2.
+    assert_eq!(assigned("0oaB"), 2);
+    // Okta: u1, u2 and the new u4; u3 deactivated.
+    assert_eq!(assigned(OKTA_APP), 3);
+    assert_eq!(found.changes_since_listing, 8);
+    let people: Vec<String> = app_users(&store, "acme", "0oaA", now())
+        .unwrap()
+        .into_iter()
+        .filter(|p| p.assigned)
+        .map(|p| p.login)
+        .collect();
+    assert_eq!(people, ["u4@example.com"]);
+    let newcomer = person(&store, "acme", "00u4", now()).unwrap().unwrap();
+    assert_eq!(newcomer.user.status, "STAGED");
+    assert_eq!(newcomer.groups.len(), 1);
 }

@@ -295,6 +295,8 @@ struct ListPage {
     /// `org` percent-encoded, for links.
     org_path: String,
     taken: String,
+    /// Changes logged since the listing, laid over it.
+    changes: u64,
     apps: Vec<Shown>,
     headings: Vec<Heading>,
     totals: Vec<TotalShown>,
@@ -340,14 +342,19 @@ pub(crate) async fn list(
             Err(e) => return Err(e),
         }
     }
-    let (mut apps, taken, totals) = match found {
+    let (mut apps, taken, totals, changes) = match found {
         Some(mut inventory) => {
             if let Some((by, ascending)) = &sort {
                 inventory.sort(by, *ascending)?;
             }
-            (inventory.apps, inventory.directory_taken, inventory.totals)
+            (
+                inventory.apps,
+                inventory.directory_taken,
+                inventory.totals,
+                inventory.changes_since_listing,
+            )
         }
-        None => (Vec::new(), String::new(), Vec::new()),
+        None => (Vec::new(), String::new(), Vec::new(), 0),
     };
     let assigned = apps
         .iter()
@@ -370,6 +377,7 @@ pub(crate) async fn list(
         idle_days: IDLE_DAYS,
         orgs,
         taken: crate::schedules::minute(&taken),
+        changes,
         apps: rows,
         org_path: encode(&org),
         org,

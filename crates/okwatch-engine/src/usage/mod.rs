@@ -12,6 +12,7 @@
 
 pub mod contracts;
 pub mod money;
+pub mod overlay;
 pub mod people;
 pub mod renewals;
 
@@ -126,6 +127,9 @@ pub struct Inventory {
     pub org: String,
     /// When the directory was listed.
     pub directory_taken: String,
+    /// Changes the System Log recorded since then, laid over the listing (assignments,
+    /// group memberships, accounts created, deactivated, deleted…).
+    pub changes_since_listing: u64,
     /// The moment the numbers are for.
     pub now: String,
     pub apps: Vec<AppUse>,
@@ -339,6 +343,16 @@ pub(crate) fn snapshot(
     })
 }
 
+/// `org`'s directory as it is at `now`: the latest listing with the changes logged since laid
+/// over it ([`overlay`]); how many changes that was.
+pub(crate) fn directory_now(
+    store: &dyn UsageStore,
+    org: &str,
+    now: DateTime<Utc>,
+) -> Result<(DirectorySnapshot, u64), EngineError> {
+    overlay::current(store, org, snapshot(store, org)?, now)
+}
+
 /// Who holds an app's licences: those assigned it, or for Okta every account not deactivated.
 pub(crate) fn holders<'a>(directory: &'a DirectorySnapshot, app_id: &str) -> BTreeSet<&'a str> {
     if app_id == OKTA_APP {
@@ -349,11 +363,22 @@ pub(crate) fn holders<'a>(directory: &'a DirectorySnapshot, app_id: &str) -> BTr
             .map(|u| u.id.as_str())
             .collect();
     }
+    let gone = deactivated(directory);
     directory
         .assignments
         .iter()
-        .filter(|a| a.app_id == app_id)
+        .filter(|a| a.app_id == app_id && !gone.contains(a.user_id.as_str()))
         .map(|a| a.user_id.as_str())
+        .collect()
+}
+
+/// The deactivated: a deactivated person holds no licence, whatever assignment is left behind.
+fn deactivated(directory: &DirectorySnapshot) -> BTreeSet<&str> {
+    directory
+        .users
+        .iter()
+        .filter(|u| u.status == "DEPROVISIONED")
+        .map(|u| u.id.as_str())
         .collect()
 }
 
@@ -429,7 +454,7 @@ pub fn inventory(
     org: &str,
     now: DateTime<Utc>,
 ) -> Result<Inventory, EngineError> {
-    let directory = snapshot(store, org)?;
+    let (directory, changes) = directory_now(store, org, now)?;
     let used = sign_ons(store, org, Signing::Apps(None), now)?;
     let okta_used = sign_ons(store, org, Signing::Okta, now)?;
     let mut contracts: BTreeMap<String, Contract> = store
@@ -437,8 +462,13 @@ pub fn inventory(
         .into_iter()
         .map(|c| (c.app_id.clone(), c))
         .collect();
+    let gone = deactivated(&directory);
     let mut assigned: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for a in &directory.assignments {
+    for a in directory
+        .assignments
+        .iter()
+        .filter(|a| !gone.contains(a.user_id.as_str()))
+    {
         assigned
             .entry(a.app_id.as_str())
             .or_default()
@@ -466,6 +496,7 @@ pub fn inventory(
     Ok(Inventory {
         org: org.to_string(),
         directory_taken: directory.taken,
+        changes_since_listing: changes,
         now: format_timestamp(now),
         totals: totals(&apps),
         apps,
@@ -520,7 +551,7 @@ pub fn app_numbers(
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<AppUse>, EngineError> {
-    let directory = snapshot(store, org)?;
+    let (directory, _) = directory_now(store, org, now)?;
     let okta = okta_app();
     let Some(app) = directory
         .apps
@@ -557,7 +588,7 @@ pub fn app_users(
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<AppUser>, EngineError> {
-    let directory = snapshot(store, org)?;
+    let (directory, _) = directory_now(store, org, now)?;
     let signing = if app_id == OKTA_APP {
         Signing::Okta
     } else {

@@ -2,7 +2,7 @@
 //! each app they hold or use with when they last signed in to it — the usage side of a person's
 //! page (their activity comes from [`crate::activity::user_activity`]).
 
-use super::{day, holders, okta_app, sign_ons, snapshot, Signing, UsageStore, OKTA_APP};
+use super::{day, directory_now, holders, okta_app, sign_ons, Signing, UsageStore, OKTA_APP};
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 use okwatch_store::directory::{DirectoryGroup, DirectoryUser};
@@ -45,7 +45,7 @@ pub fn person(
     id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Person>, EngineError> {
-    let directory = snapshot(store, org)?;
+    let (directory, _) = directory_now(store, org, now)?;
     let Some(user) = directory.users.iter().find(|u| u.id == id).cloned() else {
         return Ok(None);
     };
