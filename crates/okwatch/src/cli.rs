@@ -462,6 +462,10 @@ pub struct BenchArgs {
     /// of --events generated events, as the engine's time (what the server spends)
     #[arg(long, conflicts_with_all = ["backfill", "console", "detections"])]
     pub reports: bool,
+    /// Measure the SaaS overview instead: the inventory, one app, one person, renewals and
+    /// the search box over --events generated events and the generated org's directory
+    #[arg(long, conflicts_with_all = ["backfill", "console", "detections", "reports"])]
+    pub usage: bool,
     /// With --detections: people in the simulated org
     #[arg(long, default_value_t = 2_000)]
     pub users: usize,

@@ -282,13 +282,14 @@ pub(crate) fn sign_ons(
     let expr = parse_and_validate(&filter, Dialect::Okwatch)
         .map_err(|e| EngineError::BadRequest(e.message))?;
     let pairs = |since: Option<DateTime<Utc>>,
+                 until: DateTime<Utc>,
                  bucket: Option<Bucket>|
      -> Result<Vec<okwatch_store::AggregateRow>, EngineError> {
         let query = EventQuery {
             org: Some(org.to_string()),
             filter: Some(expr.clone()),
             since,
-            until: Some(now),
+            until: Some(until),
             ..EventQuery::default()
         };
         Ok(store.aggregate(
@@ -306,28 +307,37 @@ pub(crate) fn sign_ons(
         [Some(person)] => Some((OKTA_APP.to_string(), person.clone())),
         _ => None,
     };
-    let set = |since: Option<DateTime<Utc>>| -> Result<BTreeSet<(String, String)>, EngineError> {
-        Ok(pairs(since, None)?
+    let set = |since: Option<DateTime<Utc>>,
+               until: DateTime<Utc>|
+     -> Result<BTreeSet<(String, String)>, EngineError> {
+        Ok(pairs(since, until, None)?
             .iter()
             .filter_map(|row| pair(&row.keys))
             .collect())
     };
+    // Each event is read as few times as the answers allow (parsing the app out of an event's
+    // targets is what costs): the last 90 days by day give the latest use and the 90-day
+    // window; 7 and 30 days need their exact bounds; older history is read once, for "ever".
+    let quarter_start = now - TimeDelta::days(WINDOWS[2]);
     let mut last_day = BTreeMap::new();
-    for row in pairs(Some(now - TimeDelta::days(90)), Some(Bucket::Day))? {
+    for row in pairs(Some(quarter_start), now, Some(Bucket::Day))? {
         if let (Some(key), Some(day)) = (pair(&row.keys), row.time) {
             let latest = last_day.entry(key).or_insert(day);
             *latest = (*latest).max(day);
         }
     }
+    let quarter: BTreeSet<(String, String)> = last_day.keys().cloned().collect();
+    let mut ever = set(None, quarter_start)?;
+    ever.extend(quarter.iter().cloned());
     let within = [
-        set(Some(now - TimeDelta::days(WINDOWS[0])))?,
-        set(Some(now - TimeDelta::days(WINDOWS[1])))?,
-        set(Some(now - TimeDelta::days(WINDOWS[2])))?,
+        set(Some(now - TimeDelta::days(WINDOWS[0])), now)?,
+        set(Some(now - TimeDelta::days(WINDOWS[1])), now)?,
+        quarter,
     ];
     Ok(Use {
         last_day,
         within,
-        ever: set(None)?,
+        ever,
     })
 }
 

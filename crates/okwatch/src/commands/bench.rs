@@ -102,6 +102,9 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     if args.detections {
         return super::bench_detections::run(args);
     }
+    if args.usage {
+        return super::bench_usage::run(data_dir, args);
+    }
     if args.reports {
         return super::bench_reports::run(data_dir, args);
     }

@@ -5,6 +5,7 @@ mod bench_backfill;
 mod bench_console;
 mod bench_detections;
 mod bench_reports;
+mod bench_usage;
 mod config;
 mod demo;
 mod demo_contracts;
