@@ -119,9 +119,12 @@ pub(crate) struct Shown {
     pub utilisation_of: &'static str,
     pub licences: String,
     pub spend: String,
+    /// The same in whole units, for the inventory's narrow columns.
+    pub spend_whole: String,
     pub per_active: String,
     pub unused: String,
     pub savings: String,
+    pub savings_whole: String,
     pub renewal: String,
     /// Days to the renewal, when it is within 90 days.
     pub renews_in: Option<i64>,
@@ -155,9 +158,11 @@ pub(crate) fn shown(org: &str, app: AppUse) -> Shown {
             .and_then(|c| c.licences)
             .map_or_else(|| "—".into(), |l| l.to_string()),
         spend: money(spend.map(|s| s.annual_cents)),
+        spend_whole: whole_money(spend, spend.map(|s| s.annual_cents)),
         per_active: money(spend.and_then(|s| s.per_active_user_cents)),
         unused: spend.map_or_else(|| app.idle.to_string(), |s| s.unused.to_string()),
         savings: money(spend.and_then(|s| s.savings_cents)),
+        savings_whole: whole_money(spend, spend.and_then(|s| s.savings_cents)),
         renewal: renewal.unwrap_or_else(|| "—".into()),
         renews_in,
         app,
@@ -184,24 +189,14 @@ fn headings(org: &str, by: &str, ascending: bool) -> Vec<Heading> {
             true,
         ),
         ("", "Licences", "Licences bought, from the contract", true),
-        (
-            "",
-            "Active 7 d",
-            "People who signed in to it in 7 days",
-            true,
-        ),
+        ("", "7 days", "People who signed in to it in 7 days", true),
         (
             "active_30",
-            "Active 30 d",
+            "30 days",
             "People who signed in to it in 30 days",
             true,
         ),
-        (
-            "",
-            "Active 90 d",
-            "People who signed in to it in 90 days",
-            true,
-        ),
+        ("", "90 days", "People who signed in to it in 90 days", true),
         (
             "utilisation",
             "Utilisation",
@@ -267,6 +262,14 @@ struct TotalShown {
     spend: String,
     savings: String,
     apps: u64,
+}
+
+/// `USD 19,800`, or `—` without an amount.
+fn whole_money(spend: Option<&okwatch_engine::usage::money::Spend>, cents: Option<i64>) -> String {
+    spend.zip(cents).map_or_else(
+        || "—".into(),
+        |(s, c)| format!("{} {}", s.currency, whole(c)),
+    )
 }
 
 fn whole(cents: i64) -> String {

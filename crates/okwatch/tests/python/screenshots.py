@@ -13,7 +13,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 base, password, out = sys.argv[1], sys.argv[2], sys.argv[3]
 options = webdriver.ChromeOptions()
@@ -54,10 +55,23 @@ try:
     for box in driver.find_elements(By.NAME, "channel"):
         box.click()
     driver.find_element(By.CSS_SELECTOR, "form.schedule-form button[type=submit]").click()
-    driver.find_element(By.XPATH, "//button[contains(., 'Run now')]").click()
+    # The schedule's page loads after the form is sent: wait for its button.
+    WebDriverWait(driver, 15).until(
+        ec.element_to_be_clickable((By.XPATH, "//button[contains(., 'Run now')]"))
+    ).click()
     time.sleep(3)
     driver.refresh()
     time.sleep(1)
     driver.save_screenshot(f"{out}/schedule.png")
+    # A person's page, reached as an admin would: the search box, an app, one of its people.
+    driver.get(base + "/apps")
+    box = driver.find_element(By.ID, "find")
+    box.send_keys("slack")
+    time.sleep(1)
+    box.send_keys(Keys.ARROW_DOWN, Keys.ENTER)
+    time.sleep(1.5)
+    driver.find_element(By.CSS_SELECTOR, "table.people td a").click()
+    time.sleep(1.5)
+    driver.save_screenshot(f"{out}/person.png")
 finally:
     driver.quit()
