@@ -27,70 +27,27 @@ const SHELFWARE: &str = "0oashelfware000000001";
 
 /// The org's directory as okwatch would list it, plus an app bought and never used.
 fn directory(org: &okwatch_sim::Org) -> DirectorySnapshot {
-    let mut assignments: Vec<AppAssignment> = org
-        .users
-        .iter()
-        .flat_map(|u| {
-            u.apps.iter().map(|&a| AppAssignment {
-                app_id: org.apps[a].id.clone(),
-                user_id: u.id.clone(),
-                scope: "USER".into(),
-                assigned: None,
-            })
-        })
-        .collect();
-    assignments.extend(org.users.iter().take(12).map(|u| AppAssignment {
-        app_id: SHELFWARE.into(),
-        user_id: u.id.clone(),
-        scope: "USER".into(),
-        assigned: None,
-    }));
-    let mut apps: Vec<DirectoryApp> = org
-        .apps
-        .iter()
-        .map(|a| DirectoryApp {
-            id: a.id.clone(),
-            name: a.spec.name.into(),
-            label: a.spec.label.into(),
-            status: "ACTIVE".into(),
-            sign_on_mode: Some(a.spec.protocol.into()),
-        })
-        .collect();
-    apps.push(DirectoryApp {
+    // Listed after the last event: nothing logged since to lay over it, so the numbers are
+    // the listing's (the overlay has its own test below).
+    let mut listing = org.listing(&okwatch_model::format_timestamp(
+        now() + TimeDelta::minutes(10),
+    ));
+    listing
+        .assignments
+        .extend(org.users.iter().take(12).map(|u| AppAssignment {
+            app_id: SHELFWARE.into(),
+            user_id: u.id.clone(),
+            scope: "USER".into(),
+            assigned: None,
+        }));
+    listing.apps.push(DirectoryApp {
         id: SHELFWARE.into(),
         name: "shelfware".into(),
         label: "Shelfware".into(),
         status: "ACTIVE".into(),
         sign_on_mode: None,
     });
-    DirectorySnapshot {
-        // Listed after the last event: nothing logged since to lay over it, so the numbers
-        // are the listing's (the overlay has its own test below).
-        taken: okwatch_model::format_timestamp(now() + TimeDelta::minutes(10)),
-        users: org
-            .users
-            .iter()
-            .map(|u| DirectoryUser {
-                id: u.id.clone(),
-                login: u.login.clone(),
-                name: u.display_name.clone(),
-                email: Some(u.login.clone()),
-                status: "ACTIVE".into(),
-                department: None,
-                created: None,
-                last_login: None,
-            })
-            .collect(),
-        groups: vec![DirectoryGroup {
-            id: org.groups[0].id.clone(),
-            name: "Everyone".into(),
-            kind: "BUILT_IN".into(),
-        }],
-        apps,
-        assignments,
-        memberships: Vec::new(),
-    }
-    .sorted()
+    listing.sorted()
 }
 
 /// (app id, person id, published) of every successful SSO, read from the events by hand; and

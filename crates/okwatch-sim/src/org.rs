@@ -77,6 +77,77 @@ pub struct Org {
 }
 
 impl Org {
+    /// The org's directory as okwatch lists it from Okta's management API (everyone active,
+    /// every group with its members, every app with the people assigned it), as of `taken`.
+    pub fn listing(&self, taken: &str) -> okwatch_store::DirectorySnapshot {
+        use okwatch_store::directory::{
+            AppAssignment, DirectoryApp, DirectoryGroup, DirectorySnapshot, DirectoryUser,
+            GroupMembership,
+        };
+        DirectorySnapshot {
+            taken: taken.to_string(),
+            users: self
+                .users
+                .iter()
+                .map(|u| DirectoryUser {
+                    id: u.id.clone(),
+                    login: u.login.clone(),
+                    name: u.display_name.clone(),
+                    email: Some(u.login.clone()),
+                    status: "ACTIVE".into(),
+                    department: None,
+                    created: None,
+                    last_login: None,
+                })
+                .collect(),
+            groups: self
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| DirectoryGroup {
+                    id: g.id.clone(),
+                    name: g.name.to_string(),
+                    // The first group is Okta's own Everyone.
+                    kind: if i == 0 { "BUILT_IN" } else { "OKTA_GROUP" }.into(),
+                })
+                .collect(),
+            apps: self
+                .apps
+                .iter()
+                .map(|a| DirectoryApp {
+                    id: a.id.clone(),
+                    name: a.spec.name.into(),
+                    label: a.spec.label.into(),
+                    status: "ACTIVE".into(),
+                    sign_on_mode: Some(a.spec.protocol.into()),
+                })
+                .collect(),
+            assignments: self
+                .users
+                .iter()
+                .flat_map(|u| {
+                    u.apps.iter().map(|&a| AppAssignment {
+                        app_id: self.apps[a].id.clone(),
+                        user_id: u.id.clone(),
+                        scope: "USER".into(),
+                        assigned: None,
+                    })
+                })
+                .collect(),
+            memberships: self
+                .users
+                .iter()
+                .flat_map(|u| {
+                    u.groups.iter().map(|&g| GroupMembership {
+                        group_id: self.groups[g].id.clone(),
+                        user_id: u.id.clone(),
+                    })
+                })
+                .collect(),
+        }
+        .sorted()
+    }
+
     /// Draws an org of `user_count` people from `seed`.
     pub fn new(seed: u64, user_count: usize) -> Org {
         let mut rng = Rng::new(seed, u64::MAX);

@@ -72,6 +72,21 @@ pub fn generated(dir: &Path, events: u64, seed: u64) -> Result<std::path::PathBu
 }
 
 /// Imports the generated file into `store`, checking that every event was stored.
+/// A store holding `--events` generated events (seed `--seed`), imported the first time and
+/// kept in the bench directory for the next run (`--reports` and `--usage` share it).
+pub fn history_store(data_dir: &Path, args: &BenchArgs) -> Result<DuckDbStore> {
+    let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
+    let ndjson = generated(&dir, args.events, args.seed)?;
+    let store_dir = dir.join(format!("reports-store-{}-{}", args.events, args.seed));
+    let store = open_store(&store_dir)?;
+    if store.stats()?.events != args.events {
+        drop(store);
+        std::fs::remove_dir_all(&store_dir)?;
+        import_file(&open_store(&store_dir)?, &ndjson, &dir, args.events)?;
+    }
+    open_store(&store_dir)
+}
+
 pub fn import_file(store: &DuckDbStore, ndjson: &Path, dir: &Path, events: u64) -> Result<()> {
     eprintln!("importing {}", ndjson.display());
     let summary = import(

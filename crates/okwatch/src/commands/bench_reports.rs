@@ -2,8 +2,8 @@
 //! last 90 days and over all history, timed as the server spends it (`run_report`, which the
 //! console, the API, MCP and the CLI all call), median of `--runs`.
 
-use super::bench::{generated, import_file, median, END};
-use super::{open_store, EXIT_OK};
+use super::bench::{history_store, median, END};
+use super::EXIT_OK;
 use crate::cli::BenchArgs;
 use anyhow::Result;
 use okwatch_engine::reports::{catalog, run_report, Period};
@@ -12,16 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
-    let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
-    let ndjson = generated(&dir, args.events, args.seed)?;
-    let store_dir = dir.join(format!("reports-store-{}-{}", args.events, args.seed));
-    let store = open_store(&store_dir)?;
-    if store.stats()?.events != args.events {
-        drop(store);
-        std::fs::remove_dir_all(&store_dir)?;
-        import_file(&open_store(&store_dir)?, &ndjson, &dir, args.events)?;
-    }
-    let store = open_store(&store_dir)?;
+    let store = history_store(data_dir, args)?;
     let stats = store.stats()?;
     let end = okwatch_model::parse_timestamp(END).expect("a valid time");
     let periods = [

@@ -4,91 +4,25 @@
 //! person's page data, renewals and the search box, timed as the server spends them, median of
 //! `--runs`.
 
-use super::bench::{generated, import_file, median, END};
-use super::{open_store, EXIT_OK};
+use super::bench::{history_store, median, END};
+use super::EXIT_OK;
 use crate::cli::BenchArgs;
 use anyhow::Result;
 use okwatch_engine::usage::{self, people, renewals};
 use okwatch_sim::{users_for, Generator};
-use okwatch_store::directory::{
-    AppAssignment, Directory, DirectoryApp, DirectoryGroup, DirectorySnapshot, DirectoryUser,
-};
+use okwatch_store::directory::Directory;
 use okwatch_store::{Billing, Contract, Contracts, Store};
 use std::path::Path;
 use std::time::Instant;
 
-/// The generated org's directory as a listing would give it.
-fn listing(org: &okwatch_sim::Org, taken: &str) -> DirectorySnapshot {
-    DirectorySnapshot {
-        taken: taken.to_string(),
-        users: org
-            .users
-            .iter()
-            .map(|u| DirectoryUser {
-                id: u.id.clone(),
-                login: u.login.clone(),
-                name: u.display_name.clone(),
-                email: Some(u.login.clone()),
-                status: "ACTIVE".into(),
-                department: None,
-                created: None,
-                last_login: None,
-            })
-            .collect(),
-        groups: org
-            .groups
-            .iter()
-            .map(|g| DirectoryGroup {
-                id: g.id.clone(),
-                name: g.name.to_string(),
-                kind: "OKTA_GROUP".into(),
-            })
-            .collect(),
-        apps: org
-            .apps
-            .iter()
-            .map(|a| DirectoryApp {
-                id: a.id.clone(),
-                name: a.spec.name.into(),
-                label: a.spec.label.into(),
-                status: "ACTIVE".into(),
-                sign_on_mode: Some(a.spec.protocol.into()),
-            })
-            .collect(),
-        assignments: org
-            .users
-            .iter()
-            .flat_map(|u| {
-                u.apps.iter().map(|&a| AppAssignment {
-                    app_id: org.apps[a].id.clone(),
-                    user_id: u.id.clone(),
-                    scope: "USER".into(),
-                    assigned: None,
-                })
-            })
-            .collect(),
-        memberships: Vec::new(),
-    }
-    .sorted()
-}
-
 pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
-    let dir = args.dir.clone().unwrap_or_else(|| data_dir.join("bench"));
-    let ndjson = generated(&dir, args.events, args.seed)?;
     // The same store as `--reports`: one import serves both.
-    let store_dir = dir.join(format!("reports-store-{}-{}", args.events, args.seed));
-    let store = open_store(&store_dir)?;
-    if store.stats()?.events != args.events {
-        drop(store);
-        std::fs::remove_dir_all(&store_dir)?;
-        import_file(&open_store(&store_dir)?, &ndjson, &dir, args.events)?;
-    }
-    let store = open_store(&store_dir)?;
+    let store = history_store(data_dir, args)?;
     let end = okwatch_model::parse_timestamp(END).expect("a valid time");
     let generator = Generator::new(args.seed, users_for(args.events, 90));
     let org = generator.org();
     let taken = okwatch_model::format_timestamp(end - chrono::TimeDelta::hours(6));
-    store.replace_directory("bench", &listing(org, &taken))?;
+    store.replace_directory("bench", &org.listing(&taken))?;
     let contracts: Vec<Contract> = org
         .apps
         .iter()
