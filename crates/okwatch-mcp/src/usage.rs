@@ -45,7 +45,6 @@ pub struct RenewalsArgs {
 fn licences_and_spend(org: &str, app: &AppUse, today: chrono::NaiveDate) -> Value {
     let contract = app.contract.as_ref();
     let spend = app.spend.as_ref();
-    let money = |cents: Option<i64>| spend.zip(cents).map(|(s, c)| format_money(c, &s.currency));
     let renewal = contract.and_then(|c| c.renewal.clone());
     let renews_in_days = renewal
         .as_deref()
@@ -64,9 +63,9 @@ fn licences_and_spend(org: &str, app: &AppUse, today: chrono::NaiveDate) -> Valu
         "assigned_idle_30_days_or_never": app.idle,
         "unused_licences": spend.map(|s| s.unused),
         "price": contract.and_then(|c| c.price_cents.map(|p| format!("{} {}", format_money(p, &c.currency), c.billing.describe()))),
-        "annual_spend": money(spend.map(|s| s.annual_cents)),
-        "annual_cost_per_active_user": money(spend.and_then(|s| s.per_active_user_cents)),
-        "potential_annual_savings": money(spend.and_then(|s| s.savings_cents)),
+        "annual_spend": app.money(|s| Some(s.annual_cents)),
+        "annual_cost_per_active_user": app.money(|s| s.per_active_user_cents),
+        "potential_annual_savings": app.money(|s| s.savings_cents),
         "renewal": renewal,
         "renews_in_days": renews_in_days,
         "owner": contract.and_then(|c| c.owner.clone()),

@@ -4,7 +4,6 @@
 
 use crate::channel::Channel;
 use chrono::{DateTime, Utc};
-use okwatch_engine::usage::money::format_money;
 use okwatch_engine::usage::renewals::{notices_due, Renewal};
 use okwatch_engine::usage::UsageStore;
 use okwatch_engine::EngineError;
@@ -34,12 +33,6 @@ pub struct RenewalNotice {
 fn facts(r: &Renewal) -> Vec<(&'static str, String)> {
     let app = &r.app;
     let contract = app.contract.as_ref();
-    let money = |cents: Option<i64>| {
-        app.spend
-            .as_ref()
-            .zip(cents)
-            .map(|(s, c)| format_money(c, &s.currency))
-    };
     let mut facts = vec![
         ("Renews", format!("{} (in {} days)", r.renewal, r.days_left)),
         ("Org", r.org.clone()),
@@ -57,13 +50,13 @@ fn facts(r: &Renewal) -> Vec<(&'static str, String)> {
     if let Some(spend) = &app.spend {
         facts.push(("Unused licences", spend.unused.to_string()));
     }
-    if let Some(annual) = money(app.spend.as_ref().map(|s| s.annual_cents)) {
+    if let Some(annual) = app.money(|s| Some(s.annual_cents)) {
         facts.push(("Spend a year", annual));
     }
-    if let Some(per) = money(app.spend.as_ref().and_then(|s| s.per_active_user_cents)) {
+    if let Some(per) = app.money(|s| s.per_active_user_cents) {
         facts.push(("Per active person a year", per));
     }
-    if let Some(savings) = money(app.spend.as_ref().and_then(|s| s.savings_cents)) {
+    if let Some(savings) = app.money(|s| s.savings_cents) {
         facts.push(("Potential savings a year", savings));
     }
     if let Some(owner) = contract.and_then(|c| c.owner.clone()) {

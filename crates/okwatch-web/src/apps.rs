@@ -11,7 +11,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::{Extension, Json};
-use okwatch_engine::search_text::encode;
+use okwatch_engine::search_text::{encode, literal};
 use okwatch_engine::usage::money::{format_cents, format_money};
 use okwatch_engine::usage::{self, AppUse, AppUser, Inventory, Total, IDLE_DAYS, OKTA_APP};
 use serde_json::{json, Value};
@@ -70,26 +70,55 @@ pub(crate) async fn app_numbers(
     })
     .await?;
     match found {
-        (_, None) => Err(WebError::NotFound(format!(
-            "org `{org}` has no directory yet"
-        ))),
-        (app, Some(taken)) => match app.map_err(WebError::from)? {
-            Some(app) => Ok((app, taken)),
-            None => Err(WebError::NotFound(format!("org `{org}` has no app `{id}`"))),
-        },
+        (app, Some(taken)) => app
+            .map_err(WebError::from)?
+            .map(|app| (app, taken))
+            .ok_or_else(|| no_app(org, id)),
+        (_, None) => Err(no_directory(org)),
     }
 }
 
+/// One app's numbers and people (from one reading of its sign-ins) and the directory's date;
+/// 404 when the org has no directory or no such app.
 async fn one_app(
     state: &WebState,
     org: &str,
     id: &str,
 ) -> Result<(AppUse, Vec<AppUser>, String), WebError> {
-    let (app, taken) = app_numbers(state, org, id).await?;
-    let (store, org, id) = (state.usage.clone(), org.to_string(), id.to_string());
-    let people =
-        engine(move || usage::app_users(store.as_ref(), &org, &id, chrono::Utc::now())).await?;
-    Ok((app, people, taken))
+    let (store, o, i) = (state.usage.clone(), org.to_string(), id.to_string());
+    let found = engine(move || {
+        let Some(taken) = store.directory_taken(&o)? else {
+            return Ok(Err(no_directory(&o)));
+        };
+        Ok(
+            usage::app_detail(store.as_ref(), &o, &i, chrono::Utc::now())?
+                .map(|(app, people)| (app, people, taken))
+                .ok_or_else(|| no_app(&o, &i)),
+        )
+    })
+    .await?;
+    found
+}
+
+/// The 404 of an org without a directory.
+fn no_directory(org: &str) -> WebError {
+    WebError::NotFound(format!("org `{org}` has no directory yet"))
+}
+
+/// The 404 of an app the org's directory does not have.
+fn no_app(org: &str, id: &str) -> WebError {
+    WebError::NotFound(format!("org `{org}` has no app `{id}`"))
+}
+
+/// That `org`'s directory has the app `id` (or it is Okta's own), without computing its
+/// numbers; 404 otherwise.
+pub(crate) async fn app_exists(state: &WebState, org: &str, id: &str) -> Result<(), WebError> {
+    let (store, o) = (state.usage.clone(), org.to_string());
+    match crate::blocking(move || store.directory(&o)).await? {
+        None => Err(no_directory(org)),
+        Some(d) if id == OKTA_APP || d.apps.iter().any(|a| a.id == id) => Ok(()),
+        Some(_) => Err(no_app(org, id)),
+    }
 }
 
 /// `62%`, or `—` when there is nothing to divide by.
@@ -99,13 +128,9 @@ pub(crate) fn percent(share: Option<f64>) -> String {
 
 /// The explorer's search for an app's sign-ins (by one person, when given).
 fn sign_ins_href(org: &str, app: &str, person: Option<&str>) -> String {
-    let mut filter = if app == OKTA_APP {
-        usage::OKTA_SIGN_ON_FILTER.to_string()
-    } else {
-        format!(r#"{} and target.id eq "{app}""#, usage::SIGN_ON_FILTER)
-    };
+    let mut filter = usage::sign_on_filter(app);
     if let Some(person) = person {
-        filter.push_str(&format!(r#" and actor.id eq "{person}""#));
+        filter.push_str(&format!(" and actor.id eq {}", literal(person)));
     }
     format!("/?since=all&org={}&filter={}", encode(org), encode(&filter))
 }
@@ -131,12 +156,7 @@ pub(crate) struct Shown {
 }
 
 pub(crate) fn shown(org: &str, app: AppUse) -> Shown {
-    let money = |cents: Option<i64>| {
-        app.spend
-            .as_ref()
-            .zip(cents)
-            .map_or_else(|| "—".to_string(), |(s, c)| format_money(c, &s.currency))
-    };
+    let dash = |text: Option<String>| text.unwrap_or_else(|| "—".into());
     let spend = app.spend.as_ref();
     let renewal = app.contract.as_ref().and_then(|c| c.renewal.clone());
     let renews_in = renewal
@@ -157,11 +177,11 @@ pub(crate) fn shown(org: &str, app: AppUse) -> Shown {
             .as_ref()
             .and_then(|c| c.licences)
             .map_or_else(|| "—".into(), |l| l.to_string()),
-        spend: money(spend.map(|s| s.annual_cents)),
+        spend: dash(app.money(|s| Some(s.annual_cents))),
         spend_whole: whole_money(spend, spend.map(|s| s.annual_cents)),
-        per_active: money(spend.and_then(|s| s.per_active_user_cents)),
+        per_active: dash(app.money(|s| s.per_active_user_cents)),
         unused: spend.map_or_else(|| app.idle.to_string(), |s| s.unused.to_string()),
-        savings: money(spend.and_then(|s| s.savings_cents)),
+        savings: dash(app.money(|s| s.savings_cents)),
         savings_whole: whole_money(spend, spend.and_then(|s| s.savings_cents)),
         renewal: renewal.unwrap_or_else(|| "—".into()),
         renews_in,

@@ -5,7 +5,7 @@
 //! /apps/{org}/{id}/contract`, `POST /apps/{org}/contracts` (a CSV body), `GET
 //! /apps/{org}/contracts.csv`. Changing contracts is for analysts and admins.
 
-use crate::apps::{app_numbers, engine};
+use crate::apps::{app_exists, app_numbers, engine};
 use crate::auth::{Role, SignedIn};
 use crate::rest::ApiError;
 use crate::{blocking, field, form, html, stale_form, WebError, WebState};
@@ -26,6 +26,12 @@ use serde_json::{json, Value};
 fn may_change(user: &SignedIn) -> Option<String> {
     (user.role < Role::Analyst)
         .then(|| "viewers cannot change contracts; ask an admin for the analyst role".to_string())
+}
+
+/// The refusal of a console form that changes contracts: stale or forged, or from a viewer.
+fn refused(user: &SignedIn, form: &[(String, String)]) -> Option<Response> {
+    stale_form(user, form)
+        .or_else(|| may_change(user).map(|m| (StatusCode::FORBIDDEN, m).into_response()))
 }
 
 /// The currency a new contract of `org` starts in.
@@ -55,7 +61,7 @@ async fn save(
     };
     let (store, kept) = (state.usage.clone(), contract.clone());
     blocking(move || store.put_contracts(&[kept])).await?;
-    crate::apps_renewals::notify_now(state).await;
+    crate::apps_renewals::notify_now(state);
     Ok(Ok(contract))
 }
 
@@ -199,14 +205,11 @@ pub(crate) async fn submit(
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = form(&body);
-    if let Some(refused) = stale_form(&user, &form) {
+    if let Some(refused) = refused(&user, &form) {
         return Ok(refused);
     }
-    if let Some(refused) = may_change(&user) {
-        return Ok((StatusCode::FORBIDDEN, refused).into_response());
-    }
     // The app must exist: a contract for nothing would never show.
-    app_numbers(&state, &org, &id).await?;
+    app_exists(&state, &org, &id).await?;
     let values = Values::read(&form);
     match save(&state, &org, &id, values.fields(), &user).await? {
         Ok(_) => {
@@ -223,11 +226,8 @@ pub(crate) async fn remove(
     Path((org, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
-    if let Some(refused) = stale_form(&user, &form(&body)) {
+    if let Some(refused) = refused(&user, &form(&body)) {
         return Ok(refused);
-    }
-    if let Some(refused) = may_change(&user) {
-        return Ok((StatusCode::FORBIDDEN, refused).into_response());
     }
     let (store, o, i) = (state.usage.clone(), org.clone(), id.clone());
     blocking(move || store.delete_contract(&o, &i)).await?;
@@ -262,7 +262,7 @@ async fn import(
     })
     .await;
     if report.is_ok() {
-        crate::apps_renewals::notify_now(state).await;
+        crate::apps_renewals::notify_now(state);
     }
     report
 }
@@ -307,11 +307,8 @@ pub(crate) async fn import_submit(
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = form(&body);
-    if let Some(refused) = stale_form(&user, &form) {
+    if let Some(refused) = refused(&user, &form) {
         return Ok(refused);
-    }
-    if let Some(refused) = may_change(&user) {
-        return Ok((StatusCode::FORBIDDEN, refused).into_response());
     }
     let text = field(&form, "csv").to_string();
     match import(&state, &org, text.clone(), &user).await {
@@ -423,7 +420,7 @@ pub(crate) async fn api_put(
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     analyst(&user)?;
-    app_numbers(&state, &org, &id).await?;
+    app_exists(&state, &org, &id).await?;
     let fields = fields_of(&body)?;
     match save(&state, &org, &id, fields, &user).await? {
         Ok(contract) => {

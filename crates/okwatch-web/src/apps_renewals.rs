@@ -3,7 +3,7 @@
 //! Saving a contract also looks for notices due at once ([`notify_now`]): a contract entered
 //! inside its notice period is told about now, not at the next hourly look.
 
-use crate::apps::{engine, percent};
+use crate::apps::{engine, shown, Shown};
 use crate::auth::SignedIn;
 use crate::rest::ApiError;
 use crate::{html, WebError, WebState};
@@ -12,16 +12,16 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::{Extension, Json};
 use okwatch_engine::search_text::encode;
-use okwatch_engine::usage::money::format_money;
 use okwatch_engine::usage::renewals::{renewals, Renewal};
 use serde_json::{json, Value};
 
 /// The windows the page groups renewals in, in days.
 const WINDOWS: [i64; 3] = [30, 60, 90];
 
-/// Queues the renewal notices due now (after a contract changed); failures are logged, as the
-/// hourly look will try again.
-pub(crate) async fn notify_now(state: &WebState) {
+/// Looks for the renewal notices due now (after a contract changed), beside the request: the
+/// answer does not wait for every org's inventory. Failures are logged, as the hourly look
+/// will try again.
+pub(crate) fn notify_now(state: &WebState) {
     if !state.channels.iter().any(|c| c.renewals) {
         return;
     }
@@ -30,18 +30,20 @@ pub(crate) async fn notify_now(state: &WebState) {
         state.channels.clone(),
         state.public_url.clone(),
     );
-    let queued = engine(move || {
-        okwatch_notify::renewal::tick(
-            store.as_ref(),
-            &channels,
-            url.as_deref(),
-            chrono::Utc::now(),
-        )
-    })
-    .await;
-    if let Err(e) = queued {
-        tracing::warn!("cannot look for renewal notices: {e:?}");
-    }
+    tokio::spawn(async move {
+        let queued = engine(move || {
+            okwatch_notify::renewal::tick(
+                store.as_ref(),
+                &channels,
+                url.as_deref(),
+                chrono::Utc::now(),
+            )
+        })
+        .await;
+        if let Err(e) = queued {
+            tracing::warn!("cannot look for renewal notices: {e:?}");
+        }
+    });
 }
 
 /// `?org=&within=` (days, 1 to 365, default 90).
@@ -73,16 +75,16 @@ async fn coming(
     engine(move || renewals(store.as_ref(), org.as_deref(), chrono::Utc::now(), within)).await
 }
 
-/// A renewal as a row of the page.
+/// A renewal as a row of the page: its date and notice, and its app's figures as the
+/// inventory writes them.
 struct Row {
-    r: Renewal,
-    href: String,
-    utilisation: String,
-    licences: String,
-    spend: String,
-    unused: String,
-    savings: String,
+    org: String,
+    renewal: String,
+    days_left: i64,
+    notice_from: String,
+    /// Whether its notice period has begun.
     noticed: bool,
+    s: Shown,
 }
 
 struct Group {
@@ -132,30 +134,15 @@ pub(crate) async fn page(
         from = to;
     }
     for r in found {
-        let money = |cents: Option<i64>| {
-            r.app
-                .spend
-                .as_ref()
-                .zip(cents)
-                .map_or_else(|| "—".to_string(), |(s, c)| format_money(c, &s.currency))
-        };
-        let spend = r.app.spend.as_ref();
         let row = Row {
-            href: format!("/apps/{}/{}", encode(&r.org), encode(&r.app.id)),
-            utilisation: percent(r.app.licence_utilisation.or(r.app.utilisation)),
-            licences: r
-                .app
-                .contract
-                .as_ref()
-                .and_then(|c| c.licences)
-                .map_or_else(|| "—".into(), |l| l.to_string()),
-            spend: money(spend.map(|s| s.annual_cents)),
-            unused: spend.map_or_else(|| r.app.idle.to_string(), |s| s.unused.to_string()),
-            savings: money(spend.and_then(|s| s.savings_cents)),
             noticed: r.notice_from <= today,
-            r,
+            s: shown(&r.org, r.app),
+            org: r.org,
+            renewal: r.renewal,
+            days_left: r.days_left,
+            notice_from: r.notice_from,
         };
-        if let Some(group) = groups.iter_mut().find(|g| row.r.days_left <= g.until) {
+        if let Some(group) = groups.iter_mut().find(|g| row.days_left <= g.until) {
             group.rows.push(row);
         }
     }

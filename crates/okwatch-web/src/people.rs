@@ -143,15 +143,7 @@ pub(crate) async fn page(
         .iter()
         .cloned()
         .map(|app| {
-            let filter = if app.id == okwatch_engine::usage::OKTA_APP {
-                okwatch_engine::usage::OKTA_SIGN_ON_FILTER.to_string()
-            } else {
-                format!(
-                    "{} and target.id eq {}",
-                    okwatch_engine::usage::SIGN_ON_FILTER,
-                    literal(&app.id)
-                )
-            };
+            let filter = okwatch_engine::usage::sign_on_filter(&app.id);
             AppRow {
                 href: format!("/apps/{}/{}", encode(&org), encode(&app.id)),
                 sign_ins: format!(

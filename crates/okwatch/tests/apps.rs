@@ -408,42 +408,27 @@ async fn contracts(
     let (status, page) = console_get(client, url, session, &form).await;
     assert_eq!(status, 200);
     assert!(page.contains("Licences bought"));
-    let (status, _, page) = console_post(
-        client,
-        url,
-        session,
-        &form,
-        &[
-            ("licences", "5"),
-            ("price", "3"),
-            ("billing", "licence_year"),
-            ("currency", "USD"),
-            ("renewal", "31/12/2027"),
-            ("notice_days", "30"),
-            ("owner", ""),
-            ("notes", ""),
-        ],
-    )
-    .await;
+    // The form as a person fills it, with this renewal date and these notes.
+    let send = |renewal: &'static str, notes: &'static str| {
+        let form = form.clone();
+        async move {
+            let fields = [
+                ("licences", "5"),
+                ("price", "3"),
+                ("billing", "licence_year"),
+                ("currency", "USD"),
+                ("renewal", renewal),
+                ("notice_days", "30"),
+                ("owner", ""),
+                ("notes", notes),
+            ];
+            console_post(client, url, session, &form, &fields).await
+        }
+    };
+    let (status, _, page) = send("31/12/2027", "").await;
     assert_eq!(status, 400);
     assert!(page.contains("is not a date"), "{page}");
-    let (status, location, _) = console_post(
-        client,
-        url,
-        session,
-        &form,
-        &[
-            ("licences", "5"),
-            ("price", "3"),
-            ("billing", "licence_year"),
-            ("currency", "USD"),
-            ("renewal", "2027-12-31"),
-            ("notice_days", "30"),
-            ("owner", ""),
-            ("notes", "two\nlines"),
-        ],
-    )
-    .await;
+    let (status, location, _) = send("2027-12-31", "two\nlines").await;
     assert_eq!(status, 303);
     let (_, page) = console_get(client, url, session, &location).await;
     assert!(page.contains("USD 3.00 per licence per year"), "{page}");

@@ -34,6 +34,19 @@ pub const SIGN_ON_FILTER: &str =
 pub const OKTA_SIGN_ON_FILTER: &str =
     r#"eventType eq "user.session.start" and outcome.result eq "SUCCESS""#;
 
+/// The events that count as using `app_id`: its single sign-ons, or for [`OKTA_APP`] the
+/// sessions started. Every surface that links to "the sign-ins behind a number" uses it.
+pub fn sign_on_filter(app_id: &str) -> String {
+    if app_id == OKTA_APP {
+        OKTA_SIGN_ON_FILTER.to_string()
+    } else {
+        format!(
+            "{SIGN_ON_FILTER} and target.id eq {}",
+            crate::search_text::literal(app_id)
+        )
+    }
+}
+
 /// The id Okta itself has among an org's apps (no app id of Okta's looks like it).
 pub const OKTA_APP: &str = "okta";
 
@@ -90,6 +103,15 @@ pub struct AppUse {
     pub contract: Option<Contract>,
     /// What the contract costs against this use, when it has a price.
     pub spend: Option<Spend>,
+}
+
+impl AppUse {
+    /// One of its spend's amounts (`|s| Some(s.annual_cents)`) written with the currency,
+    /// `USD 1,200.50`; `None` without a price or that amount.
+    pub fn money(&self, pick: impl Fn(&Spend) -> Option<i64>) -> Option<String> {
+        let spend = self.spend.as_ref()?;
+        Some(money::format_money(pick(spend)?, &spend.currency))
+    }
 }
 
 /// Money summed over apps, in one currency (amounts in different currencies are never added).
@@ -234,6 +256,22 @@ impl Use {
     pub(crate) fn recent(&self, app: &str, person: &str) -> bool {
         self.within[1].contains(&(app.to_string(), person.to_string()))
     }
+
+    /// One person's use of one app: their state (`active` within [`IDLE_DAYS`], `idle`
+    /// before, `never`), whether they ever signed in, and the day of their latest sign-in
+    /// in 90 days.
+    pub(crate) fn of(&self, app: &str, person: &str) -> (&'static str, bool, Option<String>) {
+        let key = (app.to_string(), person.to_string());
+        let ever = self.ever.contains(&key);
+        let state = if self.within[1].contains(&key) {
+            "active"
+        } else if ever {
+            "idle"
+        } else {
+            "never"
+        };
+        (state, ever, self.last_day.get(&key).map(|d| day(*d)))
+    }
 }
 
 /// Whose sign-ins are read: the apps' (all, or one) or Okta's own, by everyone or by one person.
@@ -245,6 +283,17 @@ pub(crate) enum Signing<'a> {
     OktaOf(&'a str),
 }
 
+impl<'a> Signing<'a> {
+    /// Everyone's sign-ins to `app_id` (Okta's sessions with [`OKTA_APP`]).
+    fn of_app(app_id: &'a str) -> Signing<'a> {
+        if app_id == OKTA_APP {
+            Signing::Okta
+        } else {
+            Signing::Apps(Some(app_id))
+        }
+    }
+}
+
 pub(crate) fn sign_ons(
     store: &dyn UsageStore,
     org: &str,
@@ -253,10 +302,7 @@ pub(crate) fn sign_ons(
 ) -> Result<Use, EngineError> {
     let (filter, keys) = match signing {
         Signing::Apps(app) => {
-            let mut filter = SIGN_ON_FILTER.to_string();
-            if let Some(app) = app {
-                filter.push_str(&format!(r#" and target.id eq "{}""#, app.replace('"', "")));
-            }
+            let filter = app.map_or_else(|| SIGN_ON_FILTER.to_string(), sign_on_filter);
             let keys = vec![Key::target("AppInstance", "id"), Key::field("actor.id")];
             (filter, keys)
         }
@@ -522,15 +568,7 @@ pub fn daily_active(
     days: i64,
     now: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, u64)>, EngineError> {
-    let filter = if app_id == OKTA_APP {
-        OKTA_SIGN_ON_FILTER.to_string()
-    } else {
-        format!(
-            r#"{SIGN_ON_FILTER} and target.id eq "{}""#,
-            app_id.replace('"', "")
-        )
-    };
-    let expr = parse_and_validate(&filter, Dialect::Okwatch)
+    let expr = parse_and_validate(&sign_on_filter(app_id), Dialect::Okwatch)
         .map_err(|e| EngineError::BadRequest(e.message))?;
     let rows = store.aggregate(
         &EventQuery {
@@ -561,6 +599,17 @@ pub fn app_numbers(
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<AppUse>, EngineError> {
+    Ok(app_detail(store, org, app_id, now)?.map(|(app, _)| app))
+}
+
+/// One app's numbers and its people, from one reading of the directory and of the app's
+/// sign-ins; `None` when the directory has no such app.
+pub fn app_detail(
+    store: &dyn UsageStore,
+    org: &str,
+    app_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(AppUse, Vec<AppUser>)>, EngineError> {
     let (directory, _) = directory_now(store, org, now)?;
     let okta = okta_app();
     let Some(app) = directory
@@ -571,18 +620,13 @@ pub fn app_numbers(
     else {
         return Ok(None);
     };
-    let signing = if app_id == OKTA_APP {
-        Signing::Okta
-    } else {
-        Signing::Apps(Some(app_id))
-    };
-    let used = sign_ons(store, org, signing, now)?;
+    let used = sign_ons(store, org, Signing::of_app(app_id), now)?;
     let contract = store.contract(org, app_id)?;
-    Ok(Some(app_use(
-        app,
-        &holders(&directory, app_id),
-        &used,
-        contract,
+    let assigned = holders(&directory, app_id);
+    let numbers = app_use(app, &assigned, &used, contract);
+    Ok(Some((
+        numbers,
+        people_of(&directory, &assigned, &used, app_id),
     )))
 }
 
@@ -591,43 +635,47 @@ pub(crate) fn day(t: DateTime<Utc>) -> String {
 }
 
 /// The people of one app: everyone assigned it and everyone who signed in to it, idle and
-/// never-active first (the licences to reclaim), then by latest use.
+/// never-active first (the licences to reclaim), then by latest use. Nobody for an app the
+/// directory does not have.
 pub fn app_users(
     store: &dyn UsageStore,
     org: &str,
     app_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<AppUser>, EngineError> {
-    let (directory, _) = directory_now(store, org, now)?;
-    let signing = if app_id == OKTA_APP {
-        Signing::Okta
-    } else {
-        Signing::Apps(Some(app_id))
-    };
-    let used = sign_ons(store, org, signing, now)?;
-    let assigned = holders(&directory, app_id);
-    let mut ids: BTreeSet<String> = assigned.iter().map(|s| s.to_string()).collect();
-    ids.extend(used.ever.iter().map(|(_, p)| p.clone()));
+    Ok(app_detail(store, org, app_id, now)?
+        .map(|(_, people)| people)
+        .unwrap_or_default())
+}
+
+fn people_of(
+    directory: &DirectorySnapshot,
+    assigned: &BTreeSet<&str>,
+    used: &Use,
+    app_id: &str,
+) -> Vec<AppUser> {
+    let by_id: BTreeMap<&str, &okwatch_store::directory::DirectoryUser> =
+        directory.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let mut ids: BTreeSet<&str> = assigned.clone();
+    ids.extend(
+        used.ever
+            .iter()
+            .filter(|(a, _)| a == app_id)
+            .map(|(_, p)| p.as_str()),
+    );
     let mut people: Vec<AppUser> = ids
         .into_iter()
         .map(|id| {
-            let person = directory.users.iter().find(|u| u.id == id);
-            let key = (app_id.to_string(), id.clone());
-            let ever_used = used.ever.contains(&key);
+            let person = by_id.get(id);
+            let (state, ever_used, last_used) = used.of(app_id, id);
             AppUser {
+                id: id.to_string(),
                 login: person.map(|p| p.login.clone()).unwrap_or_default(),
                 name: person.map(|p| p.name.clone()).unwrap_or_default(),
-                assigned: assigned.contains(id.as_str()),
-                last_used: used.last_day.get(&key).map(|d| day(*d)),
+                assigned: assigned.contains(id),
+                last_used,
                 ever_used,
-                state: if used.recent(app_id, &id) {
-                    "active"
-                } else if ever_used {
-                    "idle"
-                } else {
-                    "never"
-                },
-                id,
+                state,
             }
         })
         .collect();
@@ -642,5 +690,5 @@ pub fn app_users(
             .then_with(|| b.last_used.cmp(&a.last_used))
             .then_with(|| a.login.cmp(&b.login))
     });
-    Ok(people)
+    people
 }

@@ -2,7 +2,7 @@
 //! each app they hold or use with when they last signed in to it — the usage side of a person's
 //! page (their activity comes from [`crate::activity::user_activity`]).
 
-use super::{day, directory_now, holders, okta_app, sign_ons, Signing, UsageStore, OKTA_APP};
+use super::{directory_now, holders, okta_app, sign_ons, Signing, UsageStore, OKTA_APP};
 use crate::EngineError;
 use chrono::{DateTime, Utc};
 use okwatch_store::directory::{DirectoryGroup, DirectoryUser};
@@ -74,21 +74,14 @@ pub fn person(
     let mut app_ids: BTreeSet<&str> = assigned.clone();
     app_ids.extend(used.ever.iter().map(|(app, _)| app.as_str()));
     let one = |app_id: &str, label: String, used: &super::Use, assigned: bool| {
-        let key = (app_id.to_string(), id.to_string());
-        let ever_used = used.ever.contains(&key);
+        let (state, ever_used, last_used) = used.of(app_id, id);
         PersonApp {
             id: app_id.to_string(),
             label,
             assigned,
-            last_used: used.last_day.get(&key).map(|d| day(*d)),
+            last_used,
             ever_used,
-            state: if used.recent(app_id, id) {
-                "active"
-            } else if ever_used {
-                "idle"
-            } else {
-                "never"
-            },
+            state,
         }
     };
     let mut apps: Vec<PersonApp> = app_ids
