@@ -153,6 +153,12 @@ impl SearchText {
             }
             match parse_time_bound(text, now) {
                 Ok(t) => Some(t),
+                Err(okwatch_model::TimeParseError::OutOfRange(_)) => {
+                    problems.push(format!(
+                        "{what} `{text}` is outside the years okwatch answers for (1970 to 9999)"
+                    ));
+                    None
+                }
                 Err(_) => {
                     problems.push(format!(
                         "{what} `{text}` is not a time: use -24h, -7d, 2026-11-30 or 2026-11-30T08:00:00Z"
@@ -203,9 +209,17 @@ impl SearchText {
                 }
             }
         };
+        // An org is a name from the configuration: no control characters (a NUL would reach
+        // the database as part of a name and fail there).
+        let org = if self.org.chars().any(char::is_control) {
+            problems.push("Org: an org name holds no control characters.".into());
+            String::new()
+        } else {
+            self.org.clone()
+        };
         Search {
             query: EventQuery {
-                org: (!self.org.is_empty()).then(|| self.org.clone()),
+                org: (!org.is_empty()).then_some(org),
                 filter,
                 keywords,
                 since,

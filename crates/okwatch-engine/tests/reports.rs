@@ -282,3 +282,40 @@ fn the_suspicious_activity_report_counts_the_alerts_raised_in_its_period() {
         report
     }
 }
+
+/// A figure counts what its label says: someone who only revoked roles is not "granting".
+#[test]
+fn people_granting_roles_are_only_those_who_granted() {
+    let store = DuckDbStore::open_in_memory().unwrap();
+    let event = |n: u32, actor: &str, kind: &str| {
+        serde_json::json!({
+            "uuid": format!("role-{n}"), "published": format!("2026-04-20T10:{:02}:00.000Z", n % 60),
+            "eventType": format!("user.account.privilege.{kind}"), "version": "0", "severity": "INFO",
+            "actor": {"id": actor, "type": "User", "alternateId": format!("{actor}@example.com")},
+            "outcome": {"result": "SUCCESS"},
+            "target": [{"id": "00utarget", "type": "User", "alternateId": "t@example.com"}]
+        })
+    };
+    let mut events: Vec<_> = (0..32).map(|n| event(n, "00urevoker", "revoke")).collect();
+    events.push(event(40, "00ugranter", "grant"));
+    let rows = events
+        .into_iter()
+        .map(|e| EventRow::decompose("acme", e).unwrap())
+        .collect();
+    store.insert(EventBatch::encode(rows).unwrap()).unwrap();
+    let spec = catalog::find("admin_roles").unwrap();
+    let period = Period::new(end() - TimeDelta::days(30), end(), true).unwrap();
+    let report = run_report(&store, &spec, &period, None).unwrap();
+    let figure = |label: &str| {
+        report
+            .figures
+            .iter()
+            .find(|f| f.label == label)
+            .unwrap_or_else(|| panic!("{label}"))
+            .current
+            .value
+    };
+    assert_eq!(figure("People granting"), 1);
+    assert_eq!(figure("People revoking"), 1);
+    assert_eq!(figure("Roles revoked"), 32);
+}

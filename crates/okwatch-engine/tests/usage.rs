@@ -101,12 +101,19 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
     let (store, events, snapshot) = org();
 
     let uses = sign_ons(&events);
-    let who = |app: &str, days: Option<i64>| -> BTreeSet<String> {
+    let listed: BTreeSet<String> = snapshot.users.iter().map(|u| u.id.clone()).collect();
+    let anyone = |app: &str, days: Option<i64>| -> BTreeSet<String> {
         uses.iter()
             .filter(|(a, _, at)| a == app && days.is_none_or(|d| *at >= now() - TimeDelta::days(d)))
             .map(|(_, p, _)| p.clone())
             .collect()
     };
+    // Active users are people of the directory; anyone else is counted apart.
+    let who = |app: &str, days: Option<i64>| -> BTreeSet<String> {
+        anyone(app, days).intersection(&listed).cloned().collect()
+    };
+    let unlisted =
+        |app: &str, days: i64| anyone(app, Some(days)).difference(&listed).count() as u64;
     let mut assigned: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     for a in &snapshot.assignments {
         assigned
@@ -143,6 +150,26 @@ fn every_apps_numbers_equal_hand_counts_from_events_and_assignments() {
         assert_eq!(app.active_7, week.len() as u64, "{}", app.label);
         assert_eq!(app.active_30, month.len() as u64, "{}", app.label);
         assert_eq!(app.active_90, quarter.len() as u64, "{}", app.label);
+        assert_eq!(
+            (app.unlisted_7, app.unlisted_30, app.unlisted_90),
+            (
+                unlisted(&app.id, 7),
+                unlisted(&app.id, 30),
+                unlisted(&app.id, 90)
+            ),
+            "{}",
+            app.label
+        );
+        let active_holders = people.intersection(&month).count() as u64;
+        if app.assigned > 0 {
+            assert_eq!(
+                app.utilisation,
+                Some(active_holders as f64 / app.assigned as f64),
+                "{}: utilisation is of the people it was assigned to",
+                app.label
+            );
+            assert!(app.utilisation.unwrap() <= 1.0);
+        }
         assert_eq!(
             app.never_used,
             people.difference(&ever).count() as u64,

@@ -13,4 +13,6 @@ pub mod time;
 pub use category::Category;
 pub use event::{check_required, json_type_name, EventError, LogEvent};
 pub use field::Field;
-pub use time::{format_timestamp, parse_time_bound, parse_timestamp, published_of, Timestamp};
+pub use time::{
+    format_timestamp, parse_time_bound, parse_timestamp, published_of, TimeParseError, Timestamp,
+};

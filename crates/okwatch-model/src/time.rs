@@ -29,19 +29,36 @@ pub fn format_timestamp(t: Timestamp) -> String {
 
 /// Why a `since`/`until` value could not be understood.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{input:?} is not a time: use ISO 8601 (2024-08-13T15:58:20Z, 2024-08-13) or a relative time (now, -7d, -24h, -30m, -2w)")]
-pub struct TimeParseError {
-    /// What was given.
-    pub input: String,
+pub enum TimeParseError {
+    /// Not a time at all.
+    #[error("{0:?} is not a time: use ISO 8601 (2024-08-13T15:58:20Z, 2024-08-13) or a relative time (now, -7d, -24h, -30m, -2w)")]
+    Unreadable(String),
+    /// A time, but outside the years okwatch keeps.
+    #[error("{0:?} is outside the years okwatch answers for ({EARLIEST_YEAR} to {LATEST_YEAR})")]
+    OutOfRange(String),
 }
+
+/// The first year a time bound may name (Okta's System Log began long after).
+pub const EARLIEST_YEAR: i32 = 1970;
+/// The last year a time bound may name.
+pub const LATEST_YEAR: i32 = 9999;
 
 /// Parses a time bound as a user writes it, relative to `now`:
 /// `now`, `-7d` / `now-7d` (units `s`, `m`, `h`, `d`, `w`), an RFC 3339 date-time, a date-time
 /// without offset (taken as UTC), or a bare date (midnight UTC).
+/// Times are held between [`EARLIEST_YEAR`] and [`LATEST_YEAR`], so that a period and the
+/// one before it (or a rule's window before it) can always be computed.
 pub fn parse_time_bound(input: &str, now: Timestamp) -> Result<Timestamp, TimeParseError> {
-    let err = || TimeParseError {
-        input: input.to_string(),
-    };
+    use chrono::Datelike;
+    let time = read_time_bound(input, now)?;
+    if !(EARLIEST_YEAR..=LATEST_YEAR).contains(&time.year()) {
+        return Err(TimeParseError::OutOfRange(input.to_string()));
+    }
+    Ok(time)
+}
+
+fn read_time_bound(input: &str, now: Timestamp) -> Result<Timestamp, TimeParseError> {
+    let err = || TimeParseError::Unreadable(input.to_string());
     let text = input.trim();
     if text.eq_ignore_ascii_case("now") {
         return Ok(now);
@@ -90,6 +107,21 @@ mod tests {
 
     fn now() -> Timestamp {
         parse_timestamp("2026-11-25T12:00:00Z").unwrap()
+    }
+
+    #[test]
+    fn times_beyond_the_kept_years_are_refused_not_overflowed() {
+        for far in [
+            "-90000000d",
+            "-9000000w",
+            "0001-01-01",
+            "+10000-01-01T00:00:00Z",
+        ] {
+            assert!(parse_time_bound(far, now()).is_err(), "{far}");
+        }
+        let err = parse_time_bound("-90000000d", now()).unwrap_err();
+        assert!(err.to_string().contains("1970 to 9999"), "{err}");
+        assert!(parse_time_bound("-20000d", now()).is_ok());
     }
 
     #[test]

@@ -156,7 +156,9 @@ impl DuckDbStore {
             path,
             format!("opening the store at {}", path.display()),
         ))?;
-        Self::init(conn, Some(path.to_path_buf()), true)
+        let store = Self::init(conn, Some(path.to_path_buf()), true)?;
+        owner_only(path);
+        Ok(store)
     }
 
     /// Opens an existing store for reading only. Any number of processes may read a store at
@@ -453,6 +455,25 @@ impl Store for DuckDbStore {
 
     fn stats(&self) -> Result<StoreStats, StoreError> {
         read::stats(&self.loan()?.reader(), self.path.as_deref())
+    }
+}
+
+/// The store holds an org's whole activity: readable by its owner only (the store file and
+/// DuckDB's write-ahead log beside it), like the API tokens.
+fn owner_only(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let wal = PathBuf::from(format!("{}.wal", path.display()));
+        for file in [path.to_path_buf(), wal] {
+            if file.exists() {
+                if let Err(e) =
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                {
+                    tracing::warn!("cannot make {} owner-only: {e}", file.display());
+                }
+            }
+        }
     }
 }
 

@@ -600,7 +600,14 @@ fn event_published_micros(e: &StoredEvent) -> i64 {
 pub(super) fn group_key_sql(field: &AttrPath) -> Result<String, StoreError> {
     let dotted = field.dotted();
     let unsupported = || StoreError::UnsupportedGroupBy(dotted.clone());
-    if dotted == "published" {
+    // A segment becomes part of a JSON path inside a string: nothing that could end either.
+    let plain = |s: &String| {
+        !s.is_empty()
+            && !s
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c == '\'' || c.is_control())
+    };
+    if dotted == "published" || !field.segments.iter().all(plain) {
         return Err(unsupported());
     }
     let mut parts = Vec::new();

@@ -18,6 +18,12 @@ document.addEventListener("keydown", (event) => {
     }
   }
 });
+// A menu marked data-submit-on-change (an org, a period) shows its choice at once. A
+// listener here, not an inline handler: the Content-Security-Policy allows no inline script.
+document.addEventListener("change", (event) => {
+  const menu = event.target.closest("select[data-submit-on-change]");
+  if (menu && menu.form) menu.form.requestSubmit();
+});
 // A preset chosen in the time menu searches at once.
 document.addEventListener("change", (event) => {
   if (event.target.id === "since" && event.target.form) {

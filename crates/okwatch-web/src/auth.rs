@@ -8,7 +8,7 @@ use argon2::Argon2;
 use okwatch_okta::auth::digest;
 use okwatch_store::{Accounts, StoreError, UserRecord};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// What a user may do; each role includes the ones before it.
@@ -131,6 +131,21 @@ pub struct SignedIn {
     pub role: Role,
     /// The token this session's forms must carry.
     pub csrf: String,
+    /// How the caller proved who they are.
+    pub via: Via,
+}
+
+/// How a caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// A console session (its changes carry the session's CSRF token).
+    Session,
+    /// A user's own API token.
+    UserToken,
+    /// A token of the data directory (`okwatch token create`).
+    ServerToken,
+    /// The server's own credential, which other okwatch commands on this machine use.
+    Local,
 }
 
 struct Session {
@@ -183,6 +198,7 @@ impl Sessions {
             name: session.user.clone(),
             role: session.role,
             csrf: session.csrf.clone(),
+            via: Via::Session,
         })
     }
 
@@ -203,40 +219,117 @@ impl Sessions {
     }
 }
 
-/// Failed sign-ins per user name and per client address: after [`Throttle::LIMIT`] failures
-/// within [`Throttle::WINDOW`], further attempts are refused until the window has passed.
+/// A brake on password guessing. Attempts are counted when they start, before any hashing, per
+/// (name, address) and per address, so that parallel guesses cannot slip past the count and a
+/// guesser elsewhere cannot lock a user out: each pair has [`Throttle::PAIR_LIMIT`] failures per
+/// [`Throttle::WINDOW`], each address [`Throttle::ADDRESS_LIMIT`] over all names. An attempt in
+/// flight counts as a failure until it is known not to be one.
 #[derive(Default)]
 pub struct Throttle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    keys: Mutex<HashMap<String, Tally>>,
+}
+
+#[derive(Default)]
+struct Tally {
+    failures: Vec<Instant>,
+    in_flight: usize,
+}
+
+impl Tally {
+    fn used(&mut self, now: Instant) -> usize {
+        self.failures
+            .retain(|t| now.duration_since(*t) < Throttle::WINDOW);
+        self.failures.len() + self.in_flight
+    }
+}
+
+/// The most of a submitted name that is kept (in the brake's keys and in logs).
+pub const NAME_KEPT: usize = 100;
+
+/// `name` cut to what okwatch keeps of it.
+pub fn kept_name(name: &str) -> &str {
+    match name.char_indices().nth(NAME_KEPT) {
+        Some((at, _)) => &name[..at],
+        None => name,
+    }
 }
 
 impl Throttle {
-    /// Failures allowed per window.
-    pub const LIMIT: usize = 5;
+    /// Failures (and attempts in flight) per name from one address, per window.
+    pub const PAIR_LIMIT: usize = 5;
+    /// Failures (and attempts in flight) per address over all names, per window.
+    pub const ADDRESS_LIMIT: usize = 20;
     /// The window.
     pub const WINDOW: Duration = Duration::from_secs(300);
+    /// Past this many keys, the ones with nothing recent are forgotten.
+    const PRUNE_AT: usize = 10_000;
 
-    /// Whether any of `keys` has used up its failures.
-    pub fn blocked(&self, keys: &[&str]) -> bool {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    fn keys_of(name: &str, address: &str) -> [(String, usize); 2] {
+        [
+            (
+                format!("pair:{address}\u{0}{}", kept_name(name)),
+                Self::PAIR_LIMIT,
+            ),
+            (format!("ip:{address}"), Self::ADDRESS_LIMIT),
+        ]
+    }
+
+    /// Starts an attempt for `name` from `address`; `None` when either has used its allowance.
+    pub fn begin(self: &Arc<Self>, name: &str, address: &str) -> Option<Attempt> {
+        let keys = Self::keys_of(name, address);
+        let mut tallies = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
-        keys.iter().any(|key| {
-            failures.get_mut(*key).is_some_and(|times| {
-                times.retain(|t| now.duration_since(*t) < Self::WINDOW);
-                times.len() >= Self::LIMIT
-            })
+        if tallies.len() > Self::PRUNE_AT {
+            tallies.retain(|_, t| t.used(now) > 0);
+        }
+        let full = keys.iter().any(|(key, limit)| {
+            tallies
+                .get_mut(key)
+                .is_some_and(|tally| tally.used(now) >= *limit)
+        });
+        if full {
+            return None;
+        }
+        for (key, _) in &keys {
+            tallies.entry(key.clone()).or_default().in_flight += 1;
+        }
+        Some(Attempt {
+            throttle: self.clone(),
+            keys: keys.map(|(key, _)| key),
+            failed: false,
         })
     }
 
-    /// Records a failure for each of `keys`.
-    pub fn failed(&self, keys: &[&str]) {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+    fn settle(&self, keys: &[String; 2], failed: bool) {
+        let mut tallies = self.keys.lock().unwrap_or_else(|e| e.into_inner());
         for key in keys {
-            failures
-                .entry(key.to_string())
-                .or_default()
-                .push(Instant::now());
+            let tally = tallies.entry(key.clone()).or_default();
+            tally.in_flight = tally.in_flight.saturating_sub(1);
+            if failed {
+                tally.failures.push(Instant::now());
+            }
         }
+    }
+}
+
+/// One sign-in attempt in flight. It counts against its keys until dropped; [`Attempt::failed`]
+/// turns it into a failure that counts for the whole window.
+pub struct Attempt {
+    throttle: Arc<Throttle>,
+    keys: [String; 2],
+    failed: bool,
+}
+
+impl Attempt {
+    /// The password was wrong.
+    pub fn failed(mut self) {
+        self.failed = true;
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        self.throttle.settle(&self.keys, self.failed);
     }
 }
 
@@ -291,15 +384,38 @@ mod tests {
     }
 
     #[test]
-    fn guessing_is_stopped_per_name_and_per_address() {
-        let throttle = Throttle::default();
-        for _ in 0..Throttle::LIMIT {
-            assert!(!throttle.blocked(&["user:admin", "ip:10.0.0.1"]));
-            throttle.failed(&["user:admin", "ip:10.0.0.1"]);
+    fn guessing_is_stopped_per_name_and_address_and_per_address() {
+        let throttle = Arc::new(Throttle::default());
+        for _ in 0..Throttle::PAIR_LIMIT {
+            throttle.begin("admin", "10.0.0.1").unwrap().failed();
         }
-        assert!(throttle.blocked(&["user:admin", "ip:10.0.0.2"]));
-        assert!(throttle.blocked(&["user:bob", "ip:10.0.0.1"]));
-        assert!(!throttle.blocked(&["user:bob", "ip:10.0.0.2"]));
+        assert!(throttle.begin("admin", "10.0.0.1").is_none());
+        // Elsewhere, the same user still signs in: a guesser cannot lock them out.
+        assert!(throttle.begin("admin", "10.0.0.2").is_some());
+        // One address guessing many names is stopped too.
+        for i in 0..Throttle::ADDRESS_LIMIT - Throttle::PAIR_LIMIT {
+            throttle
+                .begin(&format!("u{i}"), "10.0.0.1")
+                .unwrap()
+                .failed();
+        }
+        assert!(throttle.begin("bob", "10.0.0.1").is_none());
+        assert!(throttle.begin("bob", "10.0.0.3").is_some());
+    }
+
+    #[test]
+    fn attempts_in_flight_count_before_they_are_checked() {
+        let throttle = Arc::new(Throttle::default());
+        let in_flight: Vec<Attempt> = (0..Throttle::PAIR_LIMIT)
+            .map(|_| throttle.begin("admin", "10.0.0.9").unwrap())
+            .collect();
+        assert!(
+            throttle.begin("admin", "10.0.0.9").is_none(),
+            "a sixth parallel guess waits for none of the five to fail"
+        );
+        drop(in_flight); // all five were right (or could not be checked): nothing counts
+        assert!(throttle.begin("admin", "10.0.0.9").is_some());
+        assert_eq!(kept_name(&"x".repeat(60_000)).len(), NAME_KEPT);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! copying; the stylesheet and script are inside the binary. Every page carries a strict
 //! Content-Security-Policy (no inline script, no framing).
 
+pub mod access;
 pub mod alerts;
 mod apps;
 mod apps_contracts;
@@ -25,6 +26,7 @@ mod rest_manage;
 mod rest_reports;
 mod rest_rules;
 mod rest_schedules;
+mod routes;
 mod rules;
 pub mod saved;
 pub mod schedules;
@@ -33,13 +35,10 @@ pub mod tokens;
 mod users;
 
 use askama::Template;
-use auth::{csrf_matches, Role, Sessions, SignedIn, Throttle};
+use auth::{csrf_matches, Role, Sessions, Throttle};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use okwatch_okta::server::Authenticate;
 use okwatch_store::{
     Accounts, AlertStore, Notifications, ReportSchedules, RuleStore, SavedSearches, Store,
@@ -68,6 +67,8 @@ pub struct WebState {
     pub sessions: Arc<Sessions>,
     /// Failed sign-ins.
     pub throttle: Arc<Throttle>,
+    /// Password checks running at once (each takes ~19 MB and tens of milliseconds).
+    pub hashing: Arc<tokio::sync::Semaphore>,
     /// Whether cookies get `Secure` (the console is reached over https).
     pub secure_cookies: bool,
     /// API tokens accepted by the JSON API (besides a console session).
@@ -117,6 +118,7 @@ impl WebState {
             saved: store,
             sessions: Arc::default(),
             throttle: Arc::default(),
+            hashing: Arc::new(tokio::sync::Semaphore::new(2)),
             secure_cookies,
             tokens: None,
             orgs: Arc::default(),
@@ -244,226 +246,7 @@ fn html<T: Template>(page: &T) -> Result<Response, WebError> {
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
 }
 
-const CSS: &str = include_str!("../assets/app.css");
-const JS: &str = include_str!("../assets/app.js");
-const ICON: &str = include_str!("../assets/favicon.svg");
-
-/// The console's routes. `/login` is open; everything else needs a session and sends a
-/// browser without one to the sign-in page.
-pub fn router(state: WebState) -> Router {
-    let pages = Router::new()
-        .route("/", get(pages::explorer))
-        .route("/events/{uuid}", get(pages::event))
-        .route("/rows", get(pages::rows))
-        .route("/map", get(map::map))
-        .route("/alerts", get(alerts::page))
-        .route("/alerts/{id}", get(alerts::one).post(alerts::change))
-        .route("/apps", get(apps::list))
-        .route("/apps/renewals", get(apps_renewals::page))
-        .route("/find", get(find::page))
-        .route("/find/suggest", get(find::suggest))
-        .route("/people/{org}/{id}", get(people::page))
-        .route("/apps/{org}/{id}", get(apps::one))
-        .route(
-            "/apps/{org}/{id}/contract",
-            get(apps_contracts::page).post(apps_contracts::submit),
-        )
-        .route(
-            "/apps/{org}/{id}/contract/delete",
-            axum::routing::post(apps_contracts::remove),
-        )
-        .route(
-            "/apps/{org}/contracts/import",
-            get(apps_contracts::import_form).post(apps_contracts::import_submit),
-        )
-        .route("/apps/{org}/contracts.csv", get(apps_contracts::export))
-        .route("/reports", get(reports::list))
-        .route(
-            "/reports/schedules",
-            get(schedules::list).post(schedules::create),
-        )
-        .route(
-            "/reports/schedules/{id}",
-            get(schedules::one).post(schedules::save),
-        )
-        .route(
-            "/reports/schedules/{id}/run",
-            axum::routing::post(schedules::run),
-        )
-        .route(
-            "/reports/schedules/{id}/delete",
-            axum::routing::post(schedules::remove),
-        )
-        .route("/reports/{id}", get(reports::one))
-        .route("/reports/{id}/export.csv", get(reports::csv))
-        .route("/rules", get(rules::list).post(rules::create))
-        .route("/rules/new", get(rules::new_page))
-        .route("/rules/{id}", get(rules::one).post(rules::save))
-        .route("/rules/{id}/switch", axum::routing::post(rules::switch))
-        .route("/rules/{id}/delete", axum::routing::post(rules::remove))
-        .route("/notifications", get(notifications::page))
-        .route(
-            "/notifications/test",
-            axum::routing::post(notifications::test),
-        )
-        .route("/preferences", axum::routing::post(columns::save))
-        .route("/export.csv", get(export::csv))
-        .route("/export.ndjson", get(export::ndjson))
-        .route("/logout", axum::routing::post(logout))
-        .route("/saved", get(saved::list).post(saved::create))
-        .route("/saved/{id}", axum::routing::post(saved::update))
-        .route("/saved/{id}/delete", axum::routing::post(saved::delete))
-        .route("/users", get(users::list).post(users::save))
-        .route("/users/{name}/delete", axum::routing::post(users::remove))
-        .route("/tokens", get(tokens::list).post(tokens::make))
-        .route("/tokens/{id}/revoke", axum::routing::post(tokens::remove))
-        .layer(from_fn_with_state(state.clone(), require_session));
-    let api = Router::new()
-        .route(&format!("{}/events", rest::BASE), get(rest::events))
-        .route(&format!("{}/events/{{uuid}}", rest::BASE), get(rest::event))
-        .route(&format!("{}/histogram", rest::BASE), get(rest::histogram))
-        .route(&format!("{}/fields", rest::BASE), get(rest::fields))
-        .route(
-            &format!("{}/events/{{uuid}}/around", rest::BASE),
-            get(rest_manage::around),
-        )
-        .route(&format!("{}/export.csv", rest::BASE), get(export::csv))
-        .route(
-            &format!("{}/export.ndjson", rest::BASE),
-            get(export::ndjson),
-        )
-        .route(
-            &format!("{}/saved-searches", rest::BASE),
-            get(rest_manage::saved_list).post(rest_manage::saved_create),
-        )
-        .route(
-            &format!("{}/saved-searches/{{id}}", rest::BASE),
-            get(rest_manage::saved_one).delete(rest_manage::saved_delete),
-        )
-        .route(
-            &format!("{}/tokens", rest::BASE),
-            get(rest_manage::tokens_list).post(rest_manage::tokens_create),
-        )
-        .route(
-            &format!("{}/tokens/{{id}}", rest::BASE),
-            axum::routing::delete(rest_manage::tokens_delete),
-        )
-        .route(&format!("{}/apps", rest::BASE), get(apps::api_list))
-        .route(
-            &format!("{}/apps/{{org}}/{{id}}", rest::BASE),
-            get(apps::api_one),
-        )
-        .route(
-            &format!("{}/apps/{{org}}/{{id}}/contract", rest::BASE),
-            axum::routing::put(apps_contracts::api_put).delete(apps_contracts::api_delete),
-        )
-        .route(
-            &format!("{}/apps/{{org}}/contracts", rest::BASE),
-            axum::routing::post(apps_contracts::api_import),
-        )
-        .route(
-            &format!("{}/apps/{{org}}/contracts.csv", rest::BASE),
-            get(apps_contracts::export),
-        )
-        .route(&format!("{}/renewals", rest::BASE), get(apps_renewals::api))
-        .route(&format!("{}/find", rest::BASE), get(find::api))
-        .route(
-            &format!("{}/people/{{org}}/{{id}}", rest::BASE),
-            get(people::api),
-        )
-        .route(&format!("{}/reports", rest::BASE), get(rest_reports::list))
-        .route(
-            &format!("{}/reports/{{id}}", rest::BASE),
-            get(rest_reports::one),
-        )
-        .route(
-            &format!("{}/schedules", rest::BASE),
-            get(rest_schedules::list).post(rest_schedules::create),
-        )
-        .route(
-            &format!("{}/schedules/{{id}}", rest::BASE),
-            get(rest_schedules::one)
-                .put(rest_schedules::replace)
-                .delete(rest_schedules::remove),
-        )
-        .route(
-            &format!("{}/schedules/{{id}}/run", rest::BASE),
-            axum::routing::post(rest_schedules::run),
-        )
-        .route(&format!("{}/alerts", rest::BASE), get(rest_alerts::list))
-        .route(
-            &format!("{}/alerts/{{id}}", rest::BASE),
-            get(rest_alerts::one).patch(rest_alerts::change),
-        )
-        .route(
-            &format!("{}/rules", rest::BASE),
-            get(rest_rules::list).post(rest_rules::create),
-        )
-        .route(
-            &format!("{}/rules/{{id}}", rest::BASE),
-            get(rest_rules::one)
-                .put(rest_rules::replace)
-                .patch(rest_rules::switch)
-                .delete(rest_rules::remove),
-        )
-        .route(
-            &format!("{}/notifications", rest::BASE),
-            get(notifications::list),
-        )
-        .route(
-            &format!("{}/notifications/test", rest::BASE),
-            axum::routing::post(notifications::api_test),
-        )
-        .route(
-            &format!("{}/users", rest::BASE),
-            get(rest_manage::users_list),
-        )
-        .route(
-            &format!("{}/users/{{name}}", rest::BASE),
-            axum::routing::put(rest_manage::users_put).delete(rest_manage::users_delete),
-        )
-        .layer(from_fn_with_state(state.clone(), rest::require_caller));
-    Router::new()
-        .route(&format!("{}/openapi.json", rest::BASE), get(rest::openapi))
-        .merge(api)
-        .route("/login", get(login_page).post(login))
-        .route("/assets/app.css", get(|| asset(CSS, "text/css")))
-        .route("/assets/app.js", get(|| asset(JS, "text/javascript")))
-        .route("/assets/favicon.svg", get(|| asset(ICON, "image/svg+xml")))
-        .route("/favicon.ico", get(|| asset(ICON, "image/svg+xml")))
-        .merge(pages)
-        .with_state(state)
-        .layer(from_fn(security_headers))
-}
-
-async fn asset(body: &'static str, kind: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// Headers on every console answer: a CSP with no inline script, no framing, no sniffing.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        "content-security-policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
-    set("x-content-type-options", "nosniff");
-    set("x-frame-options", "DENY");
-    set("referrer-policy", "same-origin");
-    response
-}
+pub use routes::router;
 
 pub(crate) fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
@@ -476,30 +259,6 @@ pub(crate) fn cookie_value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h
         .map(|(_, v)| v)
 }
 
-/// Lets a request through with its [`SignedIn`] user, or sends the browser to sign in. Every
-/// request that changes something must also carry the session's CSRF token.
-async fn require_session(
-    State(state): State<WebState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let user = cookie_value(request.headers(), COOKIE).and_then(|id| state.sessions.find(id));
-    let Some(user) = user else {
-        // Back to the page asked for after signing in; a form's target is no page to return to.
-        let target = match request.method() {
-            &axum::http::Method::GET => request
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/".into()),
-            _ => "/".into(),
-        };
-        return Redirect::to(&format!("/login?next={}", search::encode(&target))).into_response();
-    };
-    request.extensions_mut().insert(user);
-    next.run(request).await
-}
-
 /// Reads an `application/x-www-form-urlencoded` body.
 fn form(body: &[u8]) -> Vec<(String, String)> {
     okwatch_okta::server::query_pairs(std::str::from_utf8(body).ok())
@@ -509,18 +268,6 @@ fn field<'f>(form: &'f [(String, String)], name: &str) -> &'f str {
     form.iter()
         .find(|(k, _)| k == name)
         .map_or("", |(_, v)| v.as_str())
-}
-
-/// The refusal of a form that does not carry its session's CSRF token (stale or forged); `None`
-/// when it does. Every console form that changes something goes through here.
-fn stale_form(user: &SignedIn, form: &[(String, String)]) -> Option<Response> {
-    (!csrf_matches(&user.csrf, field(form, "csrf"))).then(|| {
-        (
-            StatusCode::FORBIDDEN,
-            "The form is stale or forged (CSRF token).",
-        )
-            .into_response()
-    })
 }
 
 #[derive(Template)]
@@ -559,8 +306,20 @@ fn login_form(message: Option<String>, name: String, next: String, secure: bool)
 }
 
 /// Only a path on this site: an open redirect would let a link sign people in to elsewhere.
+/// Browsers drop tabs and newlines from a URL and read `\\` in a path as `/`, so `/\t/evil`
+/// is `//evil` to them: the path must start with one `/`, and hold no control character
+/// anywhere and no backslash, also once decoded again (a proxy in front may decode twice).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    fn local(url: &str) -> bool {
+        let path = url.split(['?', '#']).next().unwrap_or_default();
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.contains('\\')
+            && !url.chars().any(char::is_control)
+    }
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let twice = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    if next.len() <= 4096 && local(next) && local(&twice) {
         next.to_string()
     } else {
         "/".into()
@@ -595,12 +354,10 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
     let (name, password) = (field(&form, "name"), field(&form, "password"));
     let next = safe_next(field(&form, "next"));
     let address = connect.map_or_else(String::new, |c| c.0.ip().to_string());
-    let keys = [format!("user:{name}"), format!("ip:{address}")];
-    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
     let refuse = |status: StatusCode, message: &str| {
         let mut response = login_form(
             Some(message.into()),
-            name.to_string(),
+            auth::kept_name(name).to_string(),
             next.clone(),
             state.secure_cookies,
         );
@@ -613,12 +370,25 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
             "The sign-in form had expired. Sign in again.",
         );
     }
-    if state.throttle.blocked(&keys) {
+    // Counted before any hashing: parallel guesses are refused, not checked.
+    let Some(attempt) = state.throttle.begin(name, &address) else {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many failed sign-ins. Wait five minutes, then try again.",
         );
-    }
+    };
+    // Each check takes tens of milliseconds and ~19 MB: a few at a time, whatever arrives.
+    let Ok(Ok(_permit)) = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        state.hashing.clone().acquire_owned(),
+    )
+    .await
+    else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "okwatch is busy checking other sign-ins. Try again in a moment.",
+        );
+    };
     let accounts = state.accounts.clone();
     let (who, secret) = (name.to_string(), password.to_string());
     // Verifying a hash takes tens of milliseconds of CPU: not on the async threads.
@@ -646,8 +416,9 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
             response
         }
         Ok(Ok(None)) => {
-            state.throttle.failed(&keys);
-            tracing::warn!(user = %name, %address, "failed console sign-in");
+            attempt.failed();
+            let user = auth::kept_name(name);
+            tracing::warn!(%user, %address, "failed console sign-in");
             refuse(StatusCode::UNAUTHORIZED, "Wrong user or password.")
         }
         Ok(Err(e)) => WebError::from(e).into_response(),
@@ -655,15 +426,8 @@ async fn login(State(state): State<WebState>, request: Request) -> Response {
     }
 }
 
-async fn logout(
-    State(state): State<WebState>,
-    axum::Extension(user): axum::Extension<SignedIn>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    if let Some(refused) = stale_form(&user, &form(&body)) {
-        return refused;
-    }
+/// `POST /logout` (its CSRF token checked by the access layer).
+async fn logout(State(state): State<WebState>, headers: HeaderMap) -> Response {
     if let Some(id) = cookie_value(&headers, COOKIE) {
         state.sessions.end(id);
     }
@@ -682,8 +446,44 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next("/events/1?x=2"), "/events/1?x=2");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", ""] {
+        // A search's own text may hold what a path may not.
+        let search = "/?filter=actor.alternateId%20eq%20%22a%5C%22b%22";
+        assert_eq!(safe_next(search), search);
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/%09/evil.example",
+            "/%2F/evil.example",
+            "/%5C/evil.example",
+        ] {
             assert_eq!(safe_next(bad), "/", "{bad}");
+        }
+    }
+
+    /// The Content-Security-Policy blocks inline handlers: one in a template is a control that
+    /// silently does nothing.
+    #[test]
+    fn no_template_has_an_inline_handler() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap().to_lowercase();
+            for (at, _) in text.match_indices(" on") {
+                let name: String = text[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphabetic())
+                    .collect();
+                let after = text[at + 1 + name.len()..].trim_start();
+                assert!(
+                    !(name.len() > 2 && after.starts_with('=')),
+                    "{}: inline handler `{name}`",
+                    path.display()
+                );
+            }
         }
     }
 

@@ -4,12 +4,11 @@
 //! token (`Authorization: Bearer …` or `SSWS …`) may call it; errors are JSON that say what was
 //! wrong (a filter error with its position).
 
-use crate::auth::{csrf_matches, Role, SignedIn};
+use crate::auth::{Role, SignedIn, Via};
 use crate::search::SearchText;
-use crate::{cookie_value, WebState, COOKIE};
-use axum::extract::{Path, RawQuery, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
-use axum::middleware::Next;
+use crate::WebState;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use okwatch_store::{Bucket, EventQuery, StoreError};
@@ -67,51 +66,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Lets a request through as the user of its session or of its token (a data-directory token
-/// reads, as a viewer); else 401 in JSON. A browser session's requests that change something
-/// must carry the session's CSRF token in `X-CSRF-Token` (the console's pages show it).
-pub(crate) async fn require_caller(
-    State(state): State<WebState>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    let session = cookie_value(request.headers(), COOKIE).and_then(|id| state.sessions.find(id));
-    let caller = match session {
-        Some(user) => {
-            let safe = matches!(*request.method(), Method::GET | Method::HEAD);
-            let presented = request
-                .headers()
-                .get("x-csrf-token")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default();
-            if !safe && !csrf_matches(&user.csrf, presented) {
-                return ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "a signed-in browser must send its CSRF token in X-CSRF-Token to change anything",
-                )
-                .into_response();
-            }
-            Some(user)
-        }
-        None => match presented_token(request.headers()) {
-            Some(presented) => token_caller(&state, presented).await,
-            None => None,
-        },
-    };
-    match caller {
-        Some(user) => {
-            request.extensions_mut().insert(user);
-            next.run(request).await
-        }
-        None => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "sign in to the console, or send an API token (Authorization: Bearer TOKEN)",
-        )
-        .into_response(),
-    }
-}
-
-fn presented_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn presented_token(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -128,20 +83,20 @@ pub const LOCAL_COMMANDS: &str = "local";
 /// credential for other okwatch commands ([`LOCAL_COMMANDS`]) as an analyst (they read, and
 /// `okwatch rules import` changes rules); any other token the server accepts (the data
 /// directory's) as a viewer.
-async fn token_caller(state: &WebState, presented: String) -> Option<SignedIn> {
+pub(crate) async fn token_caller(state: &WebState, presented: String) -> Option<SignedIn> {
     let accounts = state.accounts.clone();
     let others = state.tokens.clone();
     tokio::task::spawn_blocking(move || {
         match crate::tokens::user_token_caller(accounts.as_ref(), &presented) {
             Ok(Some(user)) => Some(user),
-            Ok(None) => others?.authenticate(&presented).map(|name| SignedIn {
-                role: if name == LOCAL_COMMANDS {
-                    Role::Analyst
-                } else {
-                    Role::Viewer
-                },
-                name,
-                csrf: String::new(),
+            Ok(None) => others?.authenticate(&presented).map(|name| {
+                let local = name == LOCAL_COMMANDS;
+                SignedIn {
+                    role: if local { Role::Analyst } else { Role::Viewer },
+                    via: if local { Via::Local } else { Via::ServerToken },
+                    name,
+                    csrf: String::new(),
+                }
             }),
             Err(e) => {
                 tracing::error!("cannot look up an API token: {e}");

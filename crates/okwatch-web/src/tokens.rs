@@ -5,15 +5,13 @@
 //! scripts and assistants set up by whoever runs the server) are still accepted, as viewers.
 
 use crate::auth::{Role, SignedIn};
-use crate::{field, form, html, stale_form, WebError, WebState};
+use crate::{field, form, html, WebError, WebState};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
-use okwatch_okta::server::Authenticate;
 use okwatch_store::{Accounts, ApiTokenRecord, StoreError};
-use std::sync::Arc;
 
 /// The user a presented token acts for: its owner, with the owner's role now. An API caller
 /// has no session, so no CSRF token.
@@ -31,35 +29,8 @@ pub fn user_token_caller(
             name: token.owner,
             role,
             csrf: String::new(),
+            via: crate::auth::Via::UserToken,
         }))
-}
-
-/// Users' tokens first, then `others` (the data directory's tokens and the server's own):
-/// what the Okta-compatible API, MCP and the console's API accept.
-pub struct UserTokens {
-    accounts: Arc<dyn Accounts>,
-    others: Arc<dyn Authenticate>,
-}
-
-impl UserTokens {
-    /// Accepts users' tokens kept in `accounts`, and whatever `others` accepts.
-    pub fn new(accounts: Arc<dyn Accounts>, others: Arc<dyn Authenticate>) -> UserTokens {
-        UserTokens { accounts, others }
-    }
-}
-
-impl Authenticate for UserTokens {
-    fn authenticate(&self, token: &str) -> Option<String> {
-        match user_token_caller(self.accounts.as_ref(), token) {
-            Ok(Some(caller)) => Some(format!("user:{}", caller.name)),
-            Ok(None) => self.others.authenticate(token),
-            Err(e) => {
-                // Refusing is the safe answer when the store cannot say.
-                tracing::error!("cannot look up an API token: {e}");
-                None
-            }
-        }
-    }
 }
 
 /// Makes a token for `owner` called `name`; returns what is kept and the token itself, which
@@ -195,9 +166,6 @@ pub(crate) async fn make(
     body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
     let form = form(&body);
-    if let Some(refused) = stale_form(&user, &form) {
-        return Ok(refused);
-    }
     let accounts = state.accounts.clone();
     let (owner, name) = (user.name.clone(), field(&form, "name").to_string());
     let made = tokio::task::spawn_blocking(move || create(accounts.as_ref(), &owner, &name))
@@ -219,11 +187,7 @@ pub(crate) async fn remove(
     State(state): State<WebState>,
     Extension(user): Extension<SignedIn>,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
 ) -> Result<Response, WebError> {
-    if let Some(refused) = stale_form(&user, &form(&body)) {
-        return Ok(refused);
-    }
     let accounts = state.accounts.clone();
     let (name, role) = (user.name.clone(), user.role);
     let revoked = tokio::task::spawn_blocking(move || revoke(accounts.as_ref(), &name, role, &id))

@@ -13,9 +13,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use okwatch_collect::hooks::{self, MAX_DELIVERY_BYTES};
 use okwatch_collect::{CollectState, Secret, StatusBoard};
-use okwatch_okta::server::{logs_router, request_id, require_token, Authenticate, LogsState};
+use okwatch_okta::server::{logs_routes, request_id, LogsState};
 use okwatch_store::Store;
 use okwatch_store_duckdb::DuckDbStore;
+use okwatch_web::access::{declared, Declared};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,8 +28,6 @@ pub const STATUS_PATH: &str = "/api/okwatch/v1/status";
 pub struct ApiParts {
     /// The store.
     pub store: Arc<DuckDbStore>,
-    /// Who may call it.
-    pub auth: Arc<dyn Authenticate>,
     /// The base of paging links behind a proxy.
     pub public_url: Option<String>,
     /// Each org's collection.
@@ -45,19 +44,12 @@ pub struct ApiParts {
 pub fn router(parts: ApiParts) -> Router {
     let ApiParts {
         store,
-        auth,
         public_url,
         status,
         hook_secrets,
         rejects_dir,
         web,
     } = parts;
-    let authenticated = |router: Router| {
-        router.layer(axum::middleware::from_fn_with_state(
-            auth.clone(),
-            require_token,
-        ))
-    };
     let logs = LogsState {
         api: Arc::new(okwatch_okta::LogsApi::new(
             store.clone(),
@@ -65,22 +57,22 @@ pub fn router(parts: ApiParts) -> Router {
         )),
         public_url: public_url.as_deref().map(Arc::from),
     };
-    let mcp = authenticated(Router::new().route_service(
-        "/mcp",
+    // Who may call each of these is declared in okwatch_web::access::TABLE, applied by the
+    // web router's one layer.
+    let mcp = Router::new().route_service(
+        declared("/mcp"),
         okwatch_mcp::http_service(okwatch_mcp::StoreSource::new(store.clone())),
-    ));
-    let status_api = authenticated(
-        Router::new()
-            .route(STATUS_PATH, get(status_answer))
-            .route("/metrics", get(metrics_answer))
-            .with_state(status.clone()),
     );
-    let store_api = authenticated(remote::routes(store.clone()));
+    let status_api = Router::new()
+        .at(STATUS_PATH, get(status_answer))
+        .at("/metrics", get(metrics_answer))
+        .with_state(status.clone());
+    let store_api = remote::routes(store.clone());
     let health = Router::new()
-        .route("/health", get(health_answer))
+        .at("/health", get(health_answer))
         .with_state(status.clone());
     let hook_routes = Router::new()
-        .route("/hooks/okta/{org}", get(hook_verify).post(hook_deliver))
+        .at("/hooks/okta/{org}", get(hook_verify).post(hook_deliver))
         .layer(DefaultBodyLimit::max(MAX_DELIVERY_BYTES))
         .with_state(HookState {
             store,
@@ -88,14 +80,15 @@ pub fn router(parts: ApiParts) -> Router {
             secrets: Arc::new(hook_secrets),
             rejects_dir: rejects_dir.map(Arc::from),
         });
-    logs_router(logs, auth.clone())
+    // Okta's crate registers the System Log API's path itself; it is in the table all the same.
+    declared(okwatch_okta::logs::PATH);
+    let others = logs_routes(logs)
         .merge(mcp)
         .merge(status_api)
         .merge(store_api)
         .merge(health)
-        .merge(hook_routes)
-        .merge(okwatch_web::router(web))
-        .layer(axum::middleware::from_fn(request_id))
+        .merge(hook_routes);
+    okwatch_web::router(web, others).layer(axum::middleware::from_fn(request_id))
 }
 
 /// `GET /api/okwatch/v1/status`: every org's collection, in full.

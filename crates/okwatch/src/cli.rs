@@ -78,10 +78,10 @@ pub struct ReportArgs {
     /// The report (`okwatch report` lists them)
     pub name: Option<String>,
     /// Start: ISO 8601, relative (-7d) or `all` for all history
-    #[arg(long, default_value = "-30d")]
+    #[arg(long, default_value = "-30d", allow_hyphen_values = true)]
     pub since: String,
     /// End (exclusive) [default: now]
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", allow_hyphen_values = true)]
     pub until: String,
     /// Only this org
     #[arg(long)]
@@ -139,10 +139,10 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 pub struct BacktestArgs {
     /// Start: ISO 8601 or relative (-30d) [default: all history]
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub since: Option<String>,
     /// End (exclusive) [default: now]
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub until: Option<String>,
     /// Only this rule (repeatable), by id, whether it runs or not
     #[arg(long = "rule", value_name = "ID")]
@@ -472,4 +472,46 @@ pub struct BenchArgs {
     /// With --detections: days of history
     #[arg(long, default_value_t = 30)]
     pub days: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    /// Options that take a time, by their long name.
+    const TIME_OPTIONS: [&str; 4] = ["since", "until", "before", "end"];
+
+    fn time_options(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+        for arg in command.get_arguments() {
+            if arg.get_long().is_some_and(|l| TIME_OPTIONS.contains(&l)) {
+                assert!(
+                    arg.is_allow_hyphen_values_set(),
+                    "`okwatch{path} --{}` must take `-7d` after a space",
+                    arg.get_long().unwrap_or_default()
+                );
+                found.push(format!("{path} --{}", arg.get_long().unwrap_or_default()));
+            }
+        }
+        for sub in command.get_subcommands() {
+            time_options(sub, &format!("{path} {}", sub.get_name()), found);
+        }
+    }
+
+    #[test]
+    fn every_time_option_takes_a_relative_time_after_a_space() {
+        let mut found = Vec::new();
+        time_options(&Cli::command(), "", &mut found);
+        assert!(found.len() >= 8, "{found:?}");
+        for line in [
+            "okwatch report usage --since -7d --until -1d",
+            "okwatch rules backtest --since -7d --until -1h",
+            "okwatch search --since -7d --until -1h",
+            "okwatch purge --before -400d",
+            "okwatch generate --end -1d",
+        ] {
+            let parsed = Cli::try_parse_from(line.split(' '));
+            assert!(parsed.is_ok(), "{line}: {:?}", parsed.err());
+        }
+    }
 }

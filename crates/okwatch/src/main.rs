@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod config;
 mod detections;
+mod http;
 mod output;
 
 use clap::Parser;

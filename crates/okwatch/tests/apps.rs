@@ -164,8 +164,15 @@ fn serve_lists_the_directory_and_shows_each_apps_assigned_and_active_people() {
         .await;
         assert_eq!(status, 200, "{one}");
         let people = one["people"].as_array().unwrap();
-        let active = people.iter().filter(|p| p["state"] == "active").count();
-        assert_eq!(active as u64, busiest["active_30"].as_u64().unwrap());
+        let active = |listed: bool| {
+            people
+                .iter()
+                .filter(|p| p["state"] == "active" && p["listed"] == listed)
+                .count() as u64
+        };
+        assert_eq!(active(true), busiest["active_30"].as_u64().unwrap());
+        // Someone who signed in but is not in the directory is shown apart, not counted.
+        assert_eq!(active(false), busiest["unlisted_30"].as_u64().unwrap());
         let (status, _) = api_call(
             &client,
             Method::GET,

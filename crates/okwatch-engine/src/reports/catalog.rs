@@ -21,6 +21,10 @@ const DEVICES: &str = "eventType sw \"device.\"";
 const LIFECYCLE: &str = "eventType sw \"user.lifecycle.\"";
 const ADMIN: &str = "actor.type eq \"User\" and (eventType sw \"user.lifecycle.\" or eventType sw \"group.user_membership.\" or eventType sw \"group.lifecycle.\" or eventType sw \"group.privilege.\" or eventType sw \"application.user_membership.\" or eventType sw \"application.lifecycle.\" or eventType sw \"policy.lifecycle.\" or eventType sw \"policy.rule.\" or eventType sw \"zone.\" or eventType sw \"system.api_token.\" or eventType sw \"user.account.privilege.\" or eventType eq \"user.account.reset_password\" or eventType eq \"user.account.unlock_by_admin\" or eventType eq \"user.mfa.factor.reset_all\")";
 const ROLES: &str = "eventType eq \"user.account.privilege.grant\" or eventType eq \"user.account.privilege.revoke\" or eventType eq \"group.privilege.grant\" or eventType eq \"group.privilege.revoke\"";
+const GRANTS: &str =
+    "eventType eq \"user.account.privilege.grant\" or eventType eq \"group.privilege.grant\"";
+const REVOKES: &str =
+    "eventType eq \"user.account.privilege.revoke\" or eventType eq \"group.privilege.revoke\"";
 const POLICIES: &str =
     "eventType sw \"policy.lifecycle.\" or eventType sw \"policy.rule.\" or eventType sw \"zone.\"";
 const PASSWORDS: &str = "eventType eq \"user.account.reset_password\" or eventType eq \"user.account.update_password\" or eventType eq \"user.account.lock\" or eventType eq \"user.account.unlock\" or eventType eq \"user.account.unlock_by_admin\"";
@@ -321,9 +325,11 @@ pub fn all() -> Vec<ReportSpec> {
             description: "Administrator roles granted and revoked, to whom and by whom.",
             chart: chart(ROLES, Some("eventType"), ChartKind::Bar),
             figures: vec![
-                events("Roles granted", "eventType eq \"user.account.privilege.grant\" or eventType eq \"group.privilege.grant\""),
-                events("Roles revoked", "eventType eq \"user.account.privilege.revoke\" or eventType eq \"group.privilege.revoke\""),
-                distinct("People granting", ROLES, person()),
+                events("Roles granted", GRANTS),
+                events("Roles revoked", REVOKES),
+                // Each figure counts what its label says: granting is not revoking.
+                distinct("People granting", GRANTS, person()),
+                distinct("People revoking", REVOKES, person()),
             ],
             tables: vec![
                 table(

@@ -390,7 +390,7 @@ fn yaml_error(e: &yaml_serde::Error, first_line: usize) -> RuleError {
 /// `first_line` is where the text starts in its file, for messages.
 pub fn parse_one(text: &str, first_line: usize) -> Result<Parsed, RuleError> {
     let doc: yaml_serde::Value =
-        yaml_serde::from_str(text).map_err(|e| yaml_error(&e, first_line))?;
+        super::yaml::from_str(text).map_err(|e| yaml_error(&e, first_line))?;
     if !doc.is_mapping() {
         return Err(RuleError::Yaml(format!(
             "line {first_line}: a rule is a mapping (`id: …`, `name: …`)"
@@ -404,7 +404,7 @@ pub fn parse_one(text: &str, first_line: usize) -> Result<Parsed, RuleError> {
             notes: sigma.notes,
         });
     }
-    let file: RuleFile = yaml_serde::from_str(text).map_err(|e| yaml_error(&e, first_line))?;
+    let file: RuleFile = super::yaml::from_str(text).map_err(|e| yaml_error(&e, first_line))?;
     Ok(Parsed {
         rule: file.into_rule()?,
         format: Format::Okwatch,

@@ -14,6 +14,7 @@ mod eval;
 pub mod live;
 pub mod pack;
 pub mod sigma;
+pub mod yaml;
 
 pub use eval::Evaluator;
 

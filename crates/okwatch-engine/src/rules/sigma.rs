@@ -166,7 +166,7 @@ fn map_tests(map: &yaml_serde::Mapping, notes: &mut Vec<String>) -> Result<Vec<T
 impl SigmaRule {
     /// Reads one rule from its YAML.
     pub fn parse(yaml: &str) -> Result<SigmaRule, SigmaError> {
-        let doc: yaml_serde::Value = yaml_serde::from_str(yaml)
+        let doc: yaml_serde::Value = super::yaml::from_str(yaml)
             .map_err(|e| SigmaError::Invalid(format!("not YAML: {e}")))?;
         let field = |name: &str| {
             doc.get(name)
@@ -360,10 +360,18 @@ impl Cond {
     }
 }
 
+/// How deep parentheses and `not`s may nest in a condition: a real one nests two or three
+/// deep; a hostile one would overflow the stack of the thread parsing it.
+pub const MAX_CONDITION_DEPTH: usize = 32;
+
+/// The most tokens a condition may hold.
+pub const MAX_CONDITION_TOKENS: usize = 2_000;
+
 /// `selection and not 1 of filter_*`: not > and > or, with parentheses.
 struct Parser {
     tokens: Vec<String>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -372,6 +380,7 @@ impl Parser {
         Parser {
             tokens: spaced.split_whitespace().map(str::to_string).collect(),
             at: 0,
+            depth: 0,
         }
     }
 
@@ -386,6 +395,12 @@ impl Parser {
     }
 
     fn parse(mut self) -> Result<Cond, SigmaError> {
+        if self.tokens.len() > MAX_CONDITION_TOKENS {
+            return Err(SigmaError::Invalid(format!(
+                "the condition has {} words and brackets; at most {MAX_CONDITION_TOKENS} are read",
+                self.tokens.len()
+            )));
+        }
         if self.tokens.iter().any(|t| t == "|") {
             return Err(SigmaError::Unsupported(
                 "aggregations in the condition (`| count()`…)".into(),
@@ -426,10 +441,24 @@ impl Parser {
         })
     }
 
+    /// One level deeper (a `not` or a `(`), refused past [`MAX_CONDITION_DEPTH`].
+    fn deeper(&mut self) -> Result<(), SigmaError> {
+        self.depth += 1;
+        if self.depth > MAX_CONDITION_DEPTH {
+            return Err(SigmaError::Invalid(format!(
+                "the condition nests parentheses or `not` more than {MAX_CONDITION_DEPTH} deep"
+            )));
+        }
+        Ok(())
+    }
+
     fn not(&mut self) -> Result<Cond, SigmaError> {
         if self.peek() == Some("not") {
             self.next();
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Cond::Not(Box::new(inner)));
         }
         self.atom()
     }
@@ -437,7 +466,9 @@ impl Parser {
     fn atom(&mut self) -> Result<Cond, SigmaError> {
         match self.next().as_deref() {
             Some("(") => {
+                self.deeper()?;
                 let inner = self.or()?;
+                self.depth -= 1;
                 match self.next().as_deref() {
                     Some(")") => Ok(inner),
                     _ => Err(SigmaError::Invalid(

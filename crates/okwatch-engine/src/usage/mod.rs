@@ -84,10 +84,16 @@ pub struct AppUse {
     pub status: String,
     /// People assigned it (for Okta: every account not deactivated).
     pub assigned: u64,
-    /// People who signed in to it in the last 7, 30 and 90 days (assigned or not).
+    /// People of the directory who signed in to it in the last 7, 30 and 90 days (assigned
+    /// or not).
     pub active_7: u64,
     pub active_30: u64,
     pub active_90: u64,
+    /// People who signed in to it in the last 7, 30 and 90 days but are not (or no longer)
+    /// in the directory: shown apart, never counted as its users.
+    pub unlisted_7: u64,
+    pub unlisted_30: u64,
+    pub unlisted_90: u64,
     /// The day of the latest sign-in in the last 90 days.
     pub last_used: Option<String>,
     /// Assigned people with no sign-in in the whole history.
@@ -95,7 +101,7 @@ pub struct AppUse {
     /// Assigned people with no sign-in in the last [`IDLE_DAYS`] days (the never-active
     /// among them): the licences to reclaim.
     pub idle: u64,
-    /// Active in 30 days over assigned, when anyone is assigned.
+    /// Assigned people active in 30 days over assigned, when anyone is assigned (at most 1).
     pub utilisation: Option<f64>,
     /// Active in 30 days over licences bought, when the contract says how many.
     pub licence_utilisation: Option<f64>,
@@ -135,6 +141,9 @@ pub struct AppUser {
     pub name: String,
     /// Whether the directory has them assigned.
     pub assigned: bool,
+    /// Whether the directory lists them at all (someone who signed in but is not, or no
+    /// longer, listed is shown apart and not counted among the app's users).
+    pub listed: bool,
     /// The day of their latest sign-in in the last 90 days.
     pub last_used: Option<String>,
     /// Whether they signed in at all in the history okwatch holds.
@@ -249,8 +258,17 @@ pub(crate) struct Use {
 const WINDOWS: [i64; 3] = [7, IDLE_DAYS, 90];
 
 impl Use {
-    fn active(&self, app: &str, window: usize) -> u64 {
-        self.within[window].iter().filter(|(a, _)| a == app).count() as u64
+    /// People who signed in to `app` within the window, (in the directory, not in it).
+    fn active(&self, app: &str, window: usize, listed: &BTreeSet<&str>) -> (u64, u64) {
+        let (mut inside, mut outside) = (0, 0);
+        for (_, person) in self.within[window].iter().filter(|(a, _)| a == app) {
+            if listed.contains(person.as_str()) {
+                inside += 1;
+            } else {
+                outside += 1;
+            }
+        }
+        (inside, outside)
     }
 
     pub(crate) fn recent(&self, app: &str, person: &str) -> bool {
@@ -428,6 +446,11 @@ pub(crate) fn holders<'a>(directory: &'a DirectorySnapshot, app_id: &str) -> BTr
         .collect()
 }
 
+/// Everyone the directory lists, whatever their status.
+fn listed(directory: &DirectorySnapshot) -> BTreeSet<&str> {
+    directory.users.iter().map(|u| u.id.as_str()).collect()
+}
+
 /// The deactivated: a deactivated person holds no licence, whatever assignment is left behind.
 fn deactivated(directory: &DirectorySnapshot) -> BTreeSet<&str> {
     directory
@@ -442,6 +465,7 @@ fn deactivated(directory: &DirectorySnapshot) -> BTreeSet<&str> {
 fn app_use(
     app: &DirectoryApp,
     people: &BTreeSet<&str>,
+    listed: &BTreeSet<&str>,
     used: &Use,
     contract: Option<Contract>,
 ) -> AppUse {
@@ -450,7 +474,9 @@ fn app_use(
         .filter(|p| !used.ever.contains(&(app.id.clone(), p.to_string())))
         .count() as u64;
     let idle = people.iter().filter(|p| !used.recent(&app.id, p)).count() as u64;
-    let active_30 = used.active(&app.id, 1);
+    let (active_7, unlisted_7) = used.active(&app.id, 0, listed);
+    let (active_30, unlisted_30) = used.active(&app.id, 1, listed);
+    let (active_90, unlisted_90) = used.active(&app.id, 2, listed);
     let assigned = people.len() as u64;
     let spend = contract
         .as_ref()
@@ -461,9 +487,12 @@ fn app_use(
         name: app.name.clone(),
         status: app.status.clone(),
         assigned,
-        active_7: used.active(&app.id, 0),
+        active_7,
         active_30,
-        active_90: used.active(&app.id, 2),
+        active_90,
+        unlisted_7,
+        unlisted_30,
+        unlisted_90,
         last_used: used
             .last_day
             .iter()
@@ -473,7 +502,7 @@ fn app_use(
             .map(day),
         never_used,
         idle,
-        utilisation: (assigned > 0).then(|| active_30 as f64 / assigned as f64),
+        utilisation: (assigned > 0).then(|| (assigned - idle) as f64 / assigned as f64),
         licence_utilisation: contract
             .as_ref()
             .and_then(|c| c.licences)
@@ -519,6 +548,7 @@ pub fn inventory(
         .map(|c| (c.app_id.clone(), c))
         .collect();
     let gone = deactivated(&directory);
+    let listed = listed(&directory);
     let mut assigned: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for a in directory
         .assignments
@@ -535,7 +565,7 @@ pub fn inventory(
         .iter()
         .map(|app| {
             let people = assigned.get(app.id.as_str()).cloned().unwrap_or_default();
-            app_use(app, &people, &used, contracts.remove(&app.id))
+            app_use(app, &people, &listed, &used, contracts.remove(&app.id))
         })
         .collect();
     apps.sort_by(|a, b| {
@@ -547,7 +577,13 @@ pub fn inventory(
     let everyone = holders(&directory, OKTA_APP);
     apps.insert(
         0,
-        app_use(&okta, &everyone, &okta_used, contracts.remove(OKTA_APP)),
+        app_use(
+            &okta,
+            &everyone,
+            &listed,
+            &okta_used,
+            contracts.remove(OKTA_APP),
+        ),
     );
     Ok(Inventory {
         org: org.to_string(),
@@ -623,7 +659,7 @@ pub fn app_detail(
     let used = sign_ons(store, org, Signing::of_app(app_id), now)?;
     let contract = store.contract(org, app_id)?;
     let assigned = holders(&directory, app_id);
-    let numbers = app_use(app, &assigned, &used, contract);
+    let numbers = app_use(app, &assigned, &listed(&directory), &used, contract);
     Ok(Some((
         numbers,
         people_of(&directory, &assigned, &used, app_id),
@@ -673,6 +709,7 @@ fn people_of(
                 login: person.map(|p| p.login.clone()).unwrap_or_default(),
                 name: person.map(|p| p.name.clone()).unwrap_or_default(),
                 assigned: assigned.contains(id),
+                listed: person.is_some(),
                 last_used,
                 ever_used,
                 state,

@@ -51,9 +51,11 @@ pub fn run(data_dir: &Path, args: &BenchArgs) -> Result<u8> {
     let base = runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
-        let app = okwatch_web::router(okwatch_web::WebState::new(store.clone(), false))
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        let app = okwatch_web::router(
+            okwatch_web::WebState::new(store.clone(), false),
+            axum::Router::new(),
+        );
+        tokio::spawn(crate::http::serve(listener, app, std::future::pending()));
         Ok::<_, anyhow::Error>(format!("http://{address}"))
     })?;
     let client = okwatch_collect::http::client(Duration::from_secs(600))?;

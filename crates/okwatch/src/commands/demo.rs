@@ -291,24 +291,20 @@ async fn start_console(
     let address = listener.local_addr()?;
     // Like `okwatch serve`: other commands on the demo's data directory go through it.
     let (access, auth) = super::local::LocalAccess::new(tokens);
-    let web = web.with_tokens(auth.clone());
-    // Users' own tokens (made in the console) work at every API, as their owners.
-    let auth: Arc<dyn okwatch_okta::server::Authenticate> =
-        Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
+    // Users' own tokens (made in the console) work at every API too, as their owners.
+    let web = web.with_tokens(auth);
     let published = access.publish(demo_dir, address)?;
     // Live events also come by Event Hook, as they would from a real org.
     let hook_secret = Secret::new(okwatch_okta::random::base62(32));
     let app = crate::api::router(crate::api::ApiParts {
         store: store.clone(),
-        auth,
         public_url: None,
         status: status.clone(),
         hook_secrets: [(ORG.to_string(), hook_secret.clone())].into(),
         rejects_dir: Some(demo_dir.join("rejects")),
         web,
     });
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(crate::http::serve(listener, app, std::future::pending()));
     Ok(Console {
         address,
         admin_password,

@@ -136,10 +136,7 @@ pub async fn serve_until_signal(
     listener: tokio::net::TcpListener,
     app: axum::Router,
 ) -> Result<()> {
-    // With the client's address, for the console's brake on password guessing.
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(stop_signal())
+    crate::http::serve(listener, app, stop_signal())
         .await
         .context("serving")
 }
@@ -186,5 +183,13 @@ pub fn open_reader(data_dir: &Path) -> Result<remote::LocalReader> {
 pub fn open_store(data_dir: &Path) -> Result<DuckDbStore> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    // The store, tokens and serve.json inside are the org's: for their owner only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(data_dir, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!("cannot make {} owner-only: {e}", data_dir.display());
+        }
+    }
     Ok(DuckDbStore::open(&store_path(data_dir))?)
 }

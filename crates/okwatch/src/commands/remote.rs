@@ -31,6 +31,10 @@ use std::time::Duration;
 /// Where the store API answers.
 pub const STORE_API: &str = "/api/okwatch/v1/store";
 
+/// The most events (or groups) one store API call answers with: a larger search is asked for
+/// page by page, so no call can make the server hold more than one page in memory.
+pub const MAX_PAGE: usize = 10_000;
+
 /// An [`EventQuery`] as it crosses the wire: the filter and keywords as text, parsed again by
 /// the server.
 #[derive(Debug, Serialize, Deserialize)]
@@ -111,8 +115,9 @@ fn bucket_of(name: &str) -> Option<Bucket> {
 
 /// The store API's routes over `store` (the caller puts them behind authentication).
 pub fn routes(store: Arc<DuckDbStore>) -> axum::Router {
+    use okwatch_web::access::Declared;
     axum::Router::new()
-        .route(&format!("{STORE_API}/{{op}}"), axum::routing::post(answer))
+        .at(&format!("{STORE_API}/{{op}}"), axum::routing::post(answer))
         .with_state(store)
 }
 
@@ -139,16 +144,34 @@ pub(super) fn bad(message: impl Into<String>) -> OpError {
     (StatusCode::BAD_REQUEST, message.into())
 }
 
+/// The caller's mistakes are told as they are; the database's own failures are logged here and
+/// told only as a failure (their text names tables and internals).
 pub(super) fn store_error(e: StoreError) -> OpError {
-    let status = match e {
-        StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) => StatusCode::BAD_REQUEST,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (status, e.to_string())
+    match e {
+        StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) => {
+            (StatusCode::BAD_REQUEST, e.to_string())
+        }
+        e => {
+            tracing::error!("store API call failed: {e}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store could not answer (the server's log says why)".into(),
+            )
+        }
+    }
 }
 
 pub(super) fn field<T: DeserializeOwned>(body: &Value, name: &str) -> Result<T, OpError> {
     serde_json::from_value(body[name].clone()).map_err(|e| bad(format!("`{name}`: {e}")))
+}
+
+/// A grouping's `top`, within [`MAX_PAGE`].
+fn top_of(body: &Value) -> Result<usize, OpError> {
+    let top: usize = field(body, "top")?;
+    if top > MAX_PAGE {
+        return Err(bad(format!("`top` is at most {MAX_PAGE}")));
+    }
+    Ok(top)
 }
 
 fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError> {
@@ -157,19 +180,25 @@ fn serve_op(store: &DuckDbStore, op: &str, body: Value) -> Result<Value, OpError
     };
     Ok(match op {
         "search" => {
-            let page = store.search(&query()?).map_err(store_error)?;
+            let query = query()?;
+            if query.limit > MAX_PAGE {
+                return Err(bad(format!(
+                    "`limit` is at most {MAX_PAGE} a call (ask for the next page with `after`)"
+                )));
+            }
+            let page = store.search(&query).map_err(store_error)?;
             json!({ "events": page.events, "next": page.next.map(|c| c.encode()) })
         }
         "count" => json!({ "count": store.count(&query()?).map_err(store_error)? }),
         "group" => {
             let path: String = field(&body, "field")?;
-            let top: usize = field(&body, "top")?;
+            let top = top_of(&body)?;
             let field = okwatch_query::AttrPath::from_dotted(&path);
             json!({ "groups": store.count_by_field(&query()?, &field, top).map_err(store_error)? })
         }
         "group_many" => {
             let paths: Vec<String> = field(&body, "fields")?;
-            let top: usize = field(&body, "top")?;
+            let top = top_of(&body)?;
             let fields: Vec<okwatch_query::AttrPath> = paths
                 .iter()
                 .map(|p| okwatch_query::AttrPath::from_dotted(p))
@@ -327,11 +356,19 @@ impl Store for RemoteStore {
     }
 
     fn search(&self, query: &EventQuery) -> Result<EventPage, StoreError> {
-        let page: WirePage = self.call("search", json!({ "query": WireQuery::of(query) }))?;
-        Ok(EventPage {
-            events: page.events,
-            next: page.next.map(|c| Cursor::decode(&c)).transpose()?,
-        })
+        // The server answers at most MAX_PAGE events a call: a larger page is several calls.
+        let mut asked = query.clone();
+        let mut events = Vec::new();
+        loop {
+            asked.limit = query.limit.saturating_sub(events.len()).min(MAX_PAGE);
+            let page: WirePage = self.call("search", json!({ "query": WireQuery::of(&asked) }))?;
+            events.extend(page.events);
+            let next = page.next.map(|c| Cursor::decode(&c)).transpose()?;
+            match next {
+                Some(cursor) if events.len() < query.limit => asked.after = Some(cursor),
+                next => return Ok(EventPage { events, next }),
+            }
+        }
     }
 
     fn count(&self, query: &EventQuery) -> Result<u64, StoreError> {
@@ -353,7 +390,7 @@ impl Store for RemoteStore {
         struct Groups {
             groups: Vec<(Option<String>, u64)>,
         }
-        let body = json!({ "query": WireQuery::of(query), "field": field.dotted(), "top": top });
+        let body = json!({ "query": WireQuery::of(query), "field": field.dotted(), "top": top.min(MAX_PAGE) });
         Ok(self.call::<Groups>("group", body)?.groups)
     }
 
@@ -368,7 +405,8 @@ impl Store for RemoteStore {
             groups: Vec<(Vec<Option<String>>, u64)>,
         }
         let paths: Vec<String> = fields.iter().map(|f| f.dotted()).collect();
-        let body = json!({ "query": WireQuery::of(query), "fields": paths, "top": top });
+        let body =
+            json!({ "query": WireQuery::of(query), "fields": paths, "top": top.min(MAX_PAGE) });
         Ok(self.call::<Groups>("group_many", body)?.groups)
     }
 

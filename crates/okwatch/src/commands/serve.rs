@@ -49,12 +49,10 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
     );
     okwatch_web::saved::seed(store.as_ref()).context("saving the shipped searches")?;
     let (access, auth) = LocalAccess::new(tokens);
+    // Users' own tokens (made in the console) work at every API too, as their owners.
     let web = web
-        .with_tokens(auth.clone())
+        .with_tokens(auth)
         .with_channels(channels.clone(), args.public_url.clone());
-    // Users' own tokens (made in the console) work at every API, as their owners.
-    let auth: std::sync::Arc<dyn okwatch_okta::server::Authenticate> =
-        std::sync::Arc::new(okwatch_web::tokens::UserTokens::new(store.clone(), auth));
     let status = StatusBoard::default();
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
@@ -122,7 +120,6 @@ pub fn run(data_dir: Option<PathBuf>, args: &ServeArgs) -> Result<u8> {
         ));
         let app = crate::api::router(crate::api::ApiParts {
             store: store.clone(),
-            auth,
             public_url: args.public_url.clone(),
             status: status.clone(),
             hook_secrets: orgs

@@ -171,6 +171,23 @@ impl Server {
         if let Some(config) = config {
             command.arg("--config").arg(config);
         }
+        Server::spawn(command, env)
+    }
+
+    /// `okwatch serve` allowed at most `files` open files (`ulimit -n`).
+    pub fn start_with_file_limit(data: &Path, files: u32, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", "ulimit -n \"$0\" && exec \"$@\""])
+            .arg(files.to_string())
+            .arg(env!("CARGO_BIN_EXE_okwatch"))
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"]);
+        Server::spawn(command, env)
+    }
+
+    fn spawn(mut command: Command, env: &[(&str, &str)]) -> Server {
         let mut child = command
             .envs(env.iter().copied())
             .stderr(Stdio::piped())
@@ -194,6 +211,18 @@ impl Server {
             }
         });
         Server { child, url }
+    }
+}
+
+impl Server {
+    /// Sends SIGTERM (what `systemctl stop` sends) and waits for the server to exit.
+    pub fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let _ = self.child.wait();
     }
 }
 
