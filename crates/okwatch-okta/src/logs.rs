@@ -244,6 +244,7 @@ impl LogsApi {
             StoreError::BadCursor(_) => {
                 OktaError::validation(vec!["after: not a valid cursor.".into()])
             }
+            StoreError::Invalid(why) => OktaError::validation(vec![why]),
             other => {
                 tracing::error!("System Log query failed: {other}");
                 OktaError::internal()

@@ -245,6 +245,13 @@ fn lex_string(chars: &[char], open: usize) -> Result<(String, usize), FilterErro
                     i += 2;
                 } else if esc == 'u' {
                     let (ch, next) = lex_unicode_escape(chars, i)?;
+                    // No stored value holds a NUL, and databases refuse one in text.
+                    if ch == '\0' {
+                        return Err(FilterError::syntax(
+                            i,
+                            "`\\u0000` (NUL) cannot be searched for: no value holds it",
+                        ));
+                    }
                     out.push(ch);
                     i = next;
                 } else {
@@ -680,6 +687,8 @@ mod tests {
 
     #[test]
     fn json_string_escapes_are_decoded() {
+        let nul = parse_filter(r#"actor.id eq "a\u0000b""#).unwrap_err();
+        assert_eq!(nul.position, 14, "{nul:?}");
         let e = parse(r#"displayMessage eq "say \"hi\"\\ \u00e9\n \ud83d\ude00""#);
         assert_eq!(
             e,

@@ -105,9 +105,16 @@ impl Drop for Loan<'_> {
 
 pub(crate) fn db_err(context: impl Into<String>) -> impl FnOnce(::duckdb::Error) -> StoreError {
     let context = context.into();
-    move |source| StoreError::Database {
-        context,
-        source: Box::new(source),
+    move |source| match source {
+        // DuckDB takes no NUL in text: a value asked for with one is the asker's mistake
+        // (no stored value holds one), not the store's failure.
+        ::duckdb::Error::NulError(_) => StoreError::Invalid(
+            "a value asked for holds a NUL character, which no stored value has".into(),
+        ),
+        source => StoreError::Database {
+            context,
+            source: Box::new(source),
+        },
     }
 }
 

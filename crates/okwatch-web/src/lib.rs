@@ -212,7 +212,9 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
-            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::BadRequest(_) | WebError::Store(StoreError::Invalid(_)) => {
+                StatusCode::BAD_REQUEST
+            }
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if status.is_server_error() {

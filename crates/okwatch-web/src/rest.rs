@@ -43,6 +43,9 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::Invalid(why) = e {
+            return ApiError::new(StatusCode::BAD_REQUEST, why);
+        }
         tracing::error!("API query failed: {e}");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the query failed")
     }

@@ -148,7 +148,7 @@ pub(super) fn bad(message: impl Into<String>) -> OpError {
 /// told only as a failure (their text names tables and internals).
 pub(super) fn store_error(e: StoreError) -> OpError {
     match e {
-        StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) => {
+        StoreError::BadCursor(_) | StoreError::UnsupportedGroupBy(_) | StoreError::Invalid(_) => {
             (StatusCode::BAD_REQUEST, e.to_string())
         }
         e => {
