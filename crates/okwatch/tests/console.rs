@@ -7,7 +7,6 @@
 mod support;
 
 use serde_json::Value;
-use std::time::Duration;
 use support::{
     console_session as session_of, csrf_of, import_generated, okwatch, python_json, python_with,
     run, Server,
@@ -16,13 +15,7 @@ use support::{
 const PASSWORD: &str = "console-test-password";
 
 fn client() -> reqwest::Client {
-    // No redirects followed: the tests look at where the console sends a browser.
-    let _ = okwatch_collect::http::client(Duration::from_secs(5));
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    support::browser_client()
 }
 
 /// An event whose fields are HTML.

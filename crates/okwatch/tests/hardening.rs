@@ -21,12 +21,7 @@ async fn json_of(reply: reqwest::Response) -> Value {
 }
 
 fn client() -> reqwest::Client {
-    let _ = okwatch_collect::http::client(Duration::from_secs(5));
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
+    support::browser_client()
 }
 
 fn start(dir: &std::path::Path) -> (Server, std::path::PathBuf) {

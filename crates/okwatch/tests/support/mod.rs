@@ -371,6 +371,18 @@ pub async fn api_call(
     )
 }
 
+/// A client as the tests' browser: no redirects followed (the tests look at where the console
+/// sends a browser), a 30 s limit per request.
+pub fn browser_client() -> reqwest::Client {
+    // okwatch's own client set-up installs rustls' crypto provider, which reqwest needs.
+    let _ = okwatch_collect::http::client(Duration::from_secs(5));
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
